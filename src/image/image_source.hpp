@@ -1,0 +1,34 @@
+#pragma once
+// One open image, whatever its file format. Implementations live one per
+// format (tiff_source, later jp2_source) and are chosen by open_image().
+//
+// Thread safety: an ImageSource is used by one thread at a time. Callers that
+// share one across threads serialise access themselves.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+
+#include "image/image_info.hpp"
+#include "image/raster.hpp"
+
+namespace tessera {
+
+class ImageSource {
+ public:
+  virtual ~ImageSource() = default;
+
+  virtual const ImageInfo& info() const noexcept = 0;
+
+  // The decoded tile (tx, ty) of `level`. Tiles at the right and bottom
+  // edges are cropped to the level's size. Throws Error(500) on a corrupt
+  // file, Error(400) on coordinates outside the level.
+  virtual Raster tile(int level, uint32_t tx, uint32_t ty) = 0;
+};
+
+// Opens the image at `path`, choosing the reader by the file's signature.
+// Throws Error(404) if the file cannot be opened, Error(415)-style 500 with a
+// reason if it is not an image Tessera can read or it is corrupt.
+std::unique_ptr<ImageSource> open_image(const std::filesystem::path& path);
+
+}  // namespace tessera

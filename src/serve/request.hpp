@@ -1,0 +1,34 @@
+#pragma once
+// The server as the fronts see it: a Request in, a Response out. Neither
+// knows about sockets; http_front and (later) fcgi_front translate.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tessera {
+
+struct Request {
+  std::string method;  // "GET", "HEAD", ...
+  std::string path;    // as sent, still percent-encoded, without the query
+  std::string query;   // after '?', without it
+  // Header names in lower case.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The value of header `name` (lower case), or "" when absent.
+  const std::string& header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void set_header(std::string name, std::string value);
+  const std::string* find_header(std::string_view name) const;  // case-insensitive
+};
+
+// Splits "path?query" into its two parts.
+std::pair<std::string, std::string> split_target(std::string_view target);
+
+}  // namespace tessera
