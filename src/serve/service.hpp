@@ -5,11 +5,15 @@
 
 #include "serve/config.hpp"
 #include "serve/request.hpp"
+#include "serve/resolver.hpp"
 
 namespace tessera {
 
+struct IiifRoute;
+
 class Service {
  public:
+  // Throws std::invalid_argument if the image root does not exist.
   explicit Service(Config config);
 
   // Thread-safe; never throws: every failure becomes an error response.
@@ -18,7 +22,11 @@ class Service {
   const Config& config() const noexcept { return config_; }
 
  private:
+  Response route(const Request& request) const;
+  Response handle_iiif(const Request& request, const IiifRoute& route) const;
+
   Config config_;
+  Resolver resolver_;
 };
 
 }  // namespace tessera

@@ -1,0 +1,47 @@
+# Tessera's entry points. `make serve` and `make test` set up a fresh Debian 12
+# machine (scripts/setup.sh), build, and run; `make build` only builds.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+IMAGES     ?= images
+PORT       ?= 8080
+HOST       ?= 127.0.0.1
+JOBS       ?= $(shell nproc)
+
+CMAKE_COMMON = -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+
+.PHONY: all setup build asan test unit e2e serve demo format clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+build:
+	@cmake -S . -B $(BUILD) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release > /dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The core and its unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug \
+	  -DTESSERA_SANITIZE=ON -DTESSERA_UNIT_ONLY=ON > /dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+test: setup
+	@$(MAKE) --no-print-directory build asan
+	@echo "== unit and end-to-end tests (Release) =="
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@echo "== unit tests under ASan + UBSan =="
+	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+demo: setup
+	@scripts/demo-image.sh $(IMAGES)
+
+serve: setup build demo
+	@$(BUILD)/tessera serve $(IMAGES) --host $(HOST) --port $(PORT)
+
+format:
+	@find src tests bench fuzz -name '*.[ch]pp' -print0 | xargs -0 -r clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

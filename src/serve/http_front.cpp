@@ -1,0 +1,219 @@
+#include "serve/http_front.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "serve/log.hpp"
+
+namespace tessera {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kIdleTimeout = std::chrono::seconds(30);
+constexpr std::size_t kHeaderLimit = 16 * 1024;
+// Image requests carry no body; anything larger is refused, not buffered.
+constexpr std::size_t kBodyLimit = 64 * 1024;
+
+Request to_request(const http::request<http::string_body>& message) {
+  Request request;
+  request.method = std::string(message.method_string());
+  auto [path, query] = split_target(message.target());
+  request.path = std::move(path);
+  request.query = std::move(query);
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    request.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  return request;
+}
+
+// One client connection: reads a request, hands it to the worker pool,
+// writes the answer on the connection's strand, and repeats while the
+// client keeps the connection alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, const Service& service, asio::thread_pool& workers)
+      : stream_(std::move(socket)), service_(service), workers_(workers) {}
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(kBodyLimit);
+    stream_.expires_after(kIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
+      return close();
+    }
+    if (ec) {
+      // A malformed or oversized request: say so once and hang up.
+      Response response;
+      response.status = (ec == http::error::body_limit || ec == http::error::header_limit) ? 413 : 400;
+      response.body = fmt::format("malformed HTTP request: {}\n", ec.message());
+      response.set_header("Content-Type", "text/plain; charset=utf-8");
+      keep_alive_ = false;
+      head_ = false;
+      method_ = "-";
+      target_ = "-";
+      started_ = Clock::now();
+      return write(std::move(response));
+    }
+    const auto& message = parser_->get();
+    keep_alive_ = message.keep_alive();
+    head_ = message.method() == http::verb::head;
+    method_ = std::string(message.method_string());
+    target_ = std::string(message.target());
+    started_ = Clock::now();
+    stream_.expires_never();  // the worker may take a while; no timer meanwhile
+
+    asio::post(workers_, [self = shared_from_this(), request = to_request(message)] {
+      Response response = self->service_.handle(request);
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response)]() mutable {
+                   self->write(std::move(response));
+                 });
+    });
+  }
+
+  void write(Response response) {
+    reply_ = {};
+    reply_.version(11);
+    reply_.result(static_cast<unsigned>(response.status));
+    for (auto& [name, value] : response.headers) reply_.set(name, value);
+    reply_.set(http::field::server, "Tessera");
+    reply_.keep_alive(keep_alive_);
+    const std::size_t bytes = response.body.size();
+    if (head_) {
+      reply_.content_length(bytes);  // the length a GET would send, with no body
+    } else {
+      reply_.body() = std::move(response.body);
+      reply_.prepare_payload();
+    }
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
+    log_request(method_, target_, response.status, head_ ? 0 : bytes, ms);
+
+    stream_.expires_after(kIdleTimeout);
+    http::async_write(stream_, reply_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec || !self->keep_alive_) return self->close();
+                        self->read();
+                      });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  const Service& service_;
+  asio::thread_pool& workers_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> reply_;  // alive until its write completes
+  bool keep_alive_ = false;
+  bool head_ = false;
+  std::string method_, target_;
+  Clock::time_point started_;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& io, tcp::endpoint endpoint, const Service& service,
+           asio::thread_pool& workers)
+      : io_(io), acceptor_(io), service_(service), workers_(workers) {
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+  }
+
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+  void accept() {
+    acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](
+                                                       beast::error_code ec, tcp::socket socket) {
+      if (!ec) {
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(socket), self->service_, self->workers_)->start();
+      }
+      if (self->acceptor_.is_open()) self->accept();
+    });
+  }
+
+  void stop() {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+  }
+
+ private:
+  asio::io_context& io_;
+  tcp::acceptor acceptor_;
+  const Service& service_;
+  asio::thread_pool& workers_;
+};
+
+}  // namespace
+
+void run_http_server(const Service& service, const HttpOptions& options,
+                     const std::function<void(unsigned short port)>& on_listening) {
+  const unsigned io_threads = std::max(1u, options.io_threads);
+  asio::io_context io(static_cast<int>(io_threads));
+  asio::thread_pool workers(std::max(1u, options.workers));
+
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(options.host, ec);
+  if (ec) throw std::runtime_error(fmt::format("invalid host address '{}'", options.host));
+  std::shared_ptr<Listener> listener;
+  try {
+    listener = std::make_shared<Listener>(io, tcp::endpoint(address, options.port), service, workers);
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error(
+        fmt::format("cannot listen on {}:{}: {}", options.host, options.port, e.code().message()));
+  }
+  listener->accept();
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](beast::error_code, int) {
+    listener->stop();
+    io.stop();
+  });
+  on_listening(listener->port());
+
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  workers.stop();
+  workers.join();
+}
+
+}  // namespace tessera

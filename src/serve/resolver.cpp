@@ -1,0 +1,86 @@
+#include "serve/resolver.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <system_error>
+
+#include "common/error.hpp"
+
+namespace tessera {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Checks the identifier's shape before it touches the file system.
+void check_identifier(std::string_view id) {
+  if (id.empty()) bad_request("empty identifier");
+  if (id.find('\0') != std::string_view::npos) bad_request("identifier contains a NUL byte");
+  if (id.front() == '/') bad_request("identifier is an absolute path");
+  std::size_t start = 0;
+  while (start <= id.size()) {
+    const std::size_t end = std::min(id.find('/', start), id.size());
+    const std::string_view segment = id.substr(start, end - start);
+    if (segment.empty()) bad_request("identifier has an empty path segment");
+    if (segment == "." || segment == "..") {
+      bad_request(fmt::format("identifier may not contain '{}' segments", segment));
+    }
+    start = end + 1;
+  }
+}
+
+bool is_regular_file(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);  // follows symlinks
+}
+
+}  // namespace
+
+Resolver::Resolver(const fs::path& root) {
+  std::error_code ec;
+  root_ = fs::canonical(root, ec);
+  if (ec || !fs::is_directory(root_, ec)) {
+    throw std::invalid_argument(fmt::format("image folder {} does not exist", root.string()));
+  }
+}
+
+const std::vector<std::string>& Resolver::image_extensions() {
+  static const std::vector<std::string> extensions{".tif", ".tiff", ".ptif", ".TIF", ".TIFF"};
+  return extensions;
+}
+
+bool Resolver::inside_root(const fs::path& canonical) const {
+  const std::string& root = root_.native();
+  const std::string& file = canonical.native();
+  // "/" as root holds everything; otherwise the file must be below root + '/'.
+  if (root == "/") return true;
+  return file.size() > root.size() && file.compare(0, root.size(), root) == 0 &&
+         file[root.size()] == '/';
+}
+
+fs::path Resolver::resolve(std::string_view identifier) const {
+  check_identifier(identifier);
+  fs::path candidate = root_ / fs::path(std::string(identifier));
+  if (!is_regular_file(candidate)) {
+    bool found = false;
+    for (const auto& ext : image_extensions()) {
+      fs::path with_ext = candidate;
+      with_ext += ext;
+      if (is_regular_file(with_ext)) {
+        candidate = std::move(with_ext);
+        found = true;
+        break;
+      }
+    }
+    if (!found) not_found(fmt::format("no image named '{}'", identifier));
+  }
+  std::error_code ec;
+  const fs::path canonical = fs::canonical(candidate, ec);
+  if (ec) not_found(fmt::format("no image named '{}'", identifier));
+  if (!inside_root(canonical)) {
+    throw Error(403, fmt::format("'{}' leads outside the image folder", identifier));
+  }
+  return canonical;
+}
+
+}  // namespace tessera

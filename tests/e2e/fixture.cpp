@@ -1,0 +1,58 @@
+#include "e2e/fixture.hpp"
+
+#include <fstream>
+
+#include "encode/jpeg.hpp"
+
+namespace tessera::testing {
+
+namespace fs = std::filesystem;
+
+std::unique_ptr<TestTree> ServedImages::tree_;
+std::unique_ptr<ServerProcess> ServedImages::server_;
+
+TestTree make_test_tree() {
+  TestTree tree;
+  tree.dir = make_temp_dir("tessera-e2e");
+  tree.root = tree.dir / "root";
+  fs::create_directories(tree.root / "sub");
+  tree.pattern = make_pattern(1000, 700, 3);
+  write_pnm(tree.dir / "pattern.ppm", tree.pattern);
+
+  make_pyramid(tree.dir / "pattern.ppm", tree.root / "pattern.tif", 256,
+               {"--compression", "jpeg", "--Q", "95"});
+  make_pyramid(tree.dir / "pattern.ppm", tree.root / "sub" / "deflate.tiff", 256,
+               {"--compression", "deflate"});
+  make_pyramid(tree.dir / "pattern.ppm", tree.root / "other.ptif", 128, {"--subifd"});
+  // A pyramid outside the root, and a symlink to it from inside.
+  make_pyramid(tree.dir / "pattern.ppm", tree.dir / "outside.tif", 256);
+  fs::create_symlink(tree.dir / "outside.tif", tree.root / "escape.tif");
+  fs::create_directory_symlink(tree.dir, tree.root / "up");
+
+  // A truncated copy of a good pyramid, and a text file posing as a TIFF.
+  std::ifstream in(tree.root / "pattern.tif", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(tree.root / "corrupt.tif", std::ios::binary)
+      .write(bytes.data(), std::streamsize(bytes.size() / 3));
+  std::ofstream(tree.root / "notes.tif") << "not an image\n";
+  return tree;
+}
+
+void ServedImages::SetUpTestSuite() {
+  tree_ = std::make_unique<TestTree>(make_test_tree());
+  server_ = std::make_unique<ServerProcess>(tree_->root, std::vector<std::string>{},
+                                            std::vector<std::string>{"VERBOSITY=1"});
+}
+
+void ServedImages::TearDownTestSuite() {
+  server_.reset();
+  if (tree_) fs::remove_all(tree_->dir);
+  tree_.reset();
+}
+
+Raster decode_body(const HttpResult& result) {
+  EXPECT_EQ(result.header("content-type"), "image/jpeg");
+  return decode_jpeg(result.body);
+}
+
+}  // namespace tessera::testing
