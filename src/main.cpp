@@ -1,8 +1,8 @@
 // tessera: the command line. `tessera serve DIR` runs the image server;
 // configuration comes from iipsrv's environment variables, then the flags.
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -28,25 +28,29 @@ void add_serve_options(CLI::App& serve, Config& config) {
   serve.add_option("--port", config.port, "TCP port; 0 picks a free one")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
-  serve.add_option("--threads", config.threads,
-                   "Worker threads that decode and encode (env OMP_NUM_THREADS; default: one per "
-                   "core)")
+  serve
+      .add_option("--threads", config.threads,
+                  "Worker threads that decode and encode (env OMP_NUM_THREADS; default: one per "
+                  "core)")
       ->check(CLI::Range(1, 1024));
-  serve.add_option("--verbosity", config.verbosity,
-                   "0 quiet, 1 one line per request, 2 debug (env VERBOSITY)")
+  serve
+      .add_option("--verbosity", config.verbosity,
+                  "0 quiet, 1 one line per request, 2 debug (env VERBOSITY)")
       ->capture_default_str()
       ->check(CLI::Range(0, 10));
   serve.add_option("--logfile", config.logfile, "Log to this file instead of stderr (env LOGFILE)");
   serve.add_option("--jpeg-quality", config.jpeg_quality, "JPEG quality 1-100 (env JPEG_QUALITY)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
-  serve.add_option("--cors", config.cors,
-                   "Access-Control-Allow-Origin value; empty disables CORS (env CORS)")
+  serve
+      .add_option("--cors", config.cors,
+                  "Access-Control-Allow-Origin value; empty disables CORS (env CORS)")
       ->capture_default_str();
   serve.add_option("--base-url", config.base_url,
                    "Public URL of this server, used in IIIF ids behind a proxy (env BASE_URL)");
-  serve.add_option("--max-cvt", config.max_cvt,
-                   "Largest width or height of an output image (env MAX_CVT)")
+  serve
+      .add_option("--max-cvt", config.max_cvt,
+                  "Largest width or height of an output image (env MAX_CVT)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
 }
@@ -57,11 +61,12 @@ int run_serve(Config config) {
   tessera::HttpOptions http;
   http.host = config.host;
   http.port = config.port;
-  http.workers = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  http.workers =
+      config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
   http.io_threads = std::max(1u, http.workers / 4);
   tessera::run_http_server(service, http, [&](unsigned short port) {
-    const std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]"
-                                                                          : config.host;
+    const std::string host =
+        config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
     fmt::print("Tessera listening on http://{}:{}/ serving {} ({} worker threads)\n", host, port,
                std::filesystem::absolute(config.image_root).string(), http.workers);
     fmt::print("  open http://{}:{}/ for the list of images\n", host, port);

@@ -59,4 +59,21 @@ std::string quote_for_reason(std::string_view text) {
   return out;
 }
 
+std::string percent_encode_path(std::string_view decoded) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(decoded.size());
+  for (const char c : decoded) {
+    const auto b = static_cast<unsigned char>(c);
+    if (std::isalnum(b) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
+    }
+  }
+  return out;
+}
+
 }  // namespace tessera

@@ -16,6 +16,10 @@ std::string percent_decode(std::string_view encoded);
 // '+' decodes to a space.
 std::string percent_decode_query(std::string_view encoded);
 
+// Encodes a decoded path for use in a URL: unreserved characters (RFC 3986)
+// and '/' stay, every other byte becomes %XX.
+std::string percent_encode_path(std::string_view decoded);
+
 // `text` made safe to quote inside a one-line error reason: printable ASCII
 // is kept, every other byte becomes \xHH, and long text is cut with "...".
 std::string quote_for_reason(std::string_view text);

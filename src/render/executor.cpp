@@ -21,14 +21,16 @@ Raster read_rect(ImageSource& source, int level_index, const PixelRect& rect) {
       rect.y == ty0 * level.tile_height) {
     Raster tile = source.tile(level_index, tx0, ty0);
     if (tile.width() == rect.width && tile.height() == rect.height) return tile;
-    return tile.crop(0, 0, std::min(rect.width, tile.width()), std::min(rect.height, tile.height()));
+    return tile.crop(0, 0, std::min(rect.width, tile.width()),
+                     std::min(rect.height, tile.height()));
   }
 
   Raster canvas;
   for (uint32_t ty = ty0; ty <= ty1; ++ty) {
     for (uint32_t tx = tx0; tx <= tx1; ++tx) {
       Raster tile = source.tile(level_index, tx, ty);
-      if (canvas.empty()) canvas = Raster(rect.width, rect.height, tile.bands(), tile.sample_type());
+      if (canvas.empty())
+        canvas = Raster(rect.width, rect.height, tile.bands(), tile.sample_type());
       canvas.paste(tile, int64_t(tx) * level.tile_width - rect.x,
                    int64_t(ty) * level.tile_height - rect.y);
     }
@@ -51,8 +53,8 @@ std::string render_image(ImageSource& source, const Plan& plan, const RenderOpti
     case Format::Jpeg:
       return encode_jpeg(pixels, JpegOptions{options.jpeg_quality});
     default:
-      not_implemented(fmt::format("format '{}' is not implemented yet",
-                                  format_extension(plan.format)));
+      not_implemented(
+          fmt::format("format '{}' is not implemented yet", format_extension(plan.format)));
   }
 }
 

@@ -19,7 +19,8 @@ double max_scale(const Limits& limits, uint32_t w, uint32_t h, bool upscale) {
   double scale = upscale ? INFINITY : 1.0;
   if (limits.max_width) scale = std::min(scale, double(limits.max_width) / w);
   if (limits.max_height) scale = std::min(scale, double(limits.max_height) / h);
-  if (limits.max_area) scale = std::min(scale, std::sqrt(double(limits.max_area) / (double(w) * h)));
+  if (limits.max_area)
+    scale = std::min(scale, std::sqrt(double(limits.max_area) / (double(w) * h)));
   return std::isfinite(scale) ? scale : 1.0;
 }
 
@@ -29,8 +30,8 @@ void check_limits(const Limits& limits, uint32_t w, uint32_t h) {
                             limits.max_width, limits.max_height));
   }
   if (limits.max_area && uint64_t(w) * h > limits.max_area) {
-    bad_request(fmt::format("size {}x{} exceeds the server's limit of {} pixels", w, h,
-                            limits.max_area));
+    bad_request(
+        fmt::format("size {}x{} exceeds the server's limit of {} pixels", w, h, limits.max_area));
   }
 }
 
@@ -58,8 +59,8 @@ PixelRect resolve_region(const RegionSpec& region, uint32_t width, uint32_t heig
   }
   if (w <= 0 || h <= 0) bad_request("region has zero size");
   if (x >= width || y >= height) {
-    bad_request(fmt::format("region {},{},{},{} lies outside the image of {}x{}", x, y, w, h,
-                            width, height));
+    bad_request(fmt::format("region {},{},{},{} lies outside the image of {}x{}", x, y, w, h, width,
+                            height));
   }
   PixelRect r;
   r.x = uint32_t(x);
@@ -123,10 +124,12 @@ Plan plan_image(const Query& query, const ImageInfo& info, const Limits& limits)
     not_implemented("rotation and mirroring are not implemented yet");
   }
   if (query.quality != Quality::Default && query.quality != Quality::Color) {
-    not_implemented(fmt::format("quality '{}' is not implemented yet", quality_name(query.quality)));
+    not_implemented(
+        fmt::format("quality '{}' is not implemented yet", quality_name(query.quality)));
   }
   if (query.format != Format::Jpeg) {
-    not_implemented(fmt::format("format '{}' is not implemented yet", format_extension(query.format)));
+    not_implemented(
+        fmt::format("format '{}' is not implemented yet", format_extension(query.format)));
   }
 
   Plan plan;

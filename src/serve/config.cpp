@@ -34,7 +34,8 @@ void read_environment(Config& config) {
   }
   if (const char* v = env("CORS")) config.cors = v;
   if (const char* v = env("BASE_URL")) config.base_url = v;
-  if (const char* v = env("MAX_CVT")) config.max_cvt = uint32_t(parse_int("MAX_CVT", v, 1, 1 << 20));
+  if (const char* v = env("MAX_CVT"))
+    config.max_cvt = uint32_t(parse_int("MAX_CVT", v, 1, 1 << 20));
   if (const char* v = env("OMP_NUM_THREADS")) {
     config.threads = unsigned(parse_int("OMP_NUM_THREADS", v, 1, 1024));
   }

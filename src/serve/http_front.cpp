@@ -1,9 +1,13 @@
 #include "serve/http_front.hpp"
 
+// Boost 1.74's asio/awaitable.hpp uses std::exchange without including
+// <utility>; include it first.
+#include <utility>
+
+#include <fmt/format.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
 #include <chrono>
 #include <memory>
@@ -32,7 +36,8 @@ constexpr std::size_t kBodyLimit = 64 * 1024;
 Request to_request(const http::request<http::string_body>& message) {
   Request request;
   request.method = std::string(message.method_string());
-  auto [path, query] = split_target(message.target());
+  const auto target = message.target();
+  auto [path, query] = split_target(std::string_view(target.data(), target.size()));
   request.path = std::move(path);
   request.query = std::move(query);
   for (const auto& field : message) {
@@ -61,10 +66,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(kBodyLimit);
     stream_.expires_after(kIdleTimeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -75,7 +79,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) {
       // A malformed or oversized request: say so once and hang up.
       Response response;
-      response.status = (ec == http::error::body_limit || ec == http::error::header_limit) ? 413 : 400;
+      response.status =
+          (ec == http::error::body_limit || ec == http::error::header_limit) ? 413 : 400;
       response.body = fmt::format("malformed HTTP request: {}\n", ec.message());
       response.set_header("Content-Type", "text/plain; charset=utf-8");
       keep_alive_ = false;
@@ -95,10 +100,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
     asio::post(workers_, [self = shared_from_this(), request = to_request(message)] {
       Response response = self->service_.handle(request);
-      asio::post(self->stream_.get_executor(),
-                 [self, response = std::move(response)]() mutable {
-                   self->write(std::move(response));
-                 });
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->write(std::move(response));
+      });
     });
   }
 
@@ -159,8 +163,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
 
   void accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](
-                                                       beast::error_code ec, tcp::socket socket) {
+    acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
+                                                                               tcp::socket socket) {
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
         std::make_shared<Session>(std::move(socket), self->service_, self->workers_)->start();
@@ -194,7 +198,8 @@ void run_http_server(const Service& service, const HttpOptions& options,
   if (ec) throw std::runtime_error(fmt::format("invalid host address '{}'", options.host));
   std::shared_ptr<Listener> listener;
   try {
-    listener = std::make_shared<Listener>(io, tcp::endpoint(address, options.port), service, workers);
+    listener =
+        std::make_shared<Listener>(io, tcp::endpoint(address, options.port), service, workers);
   } catch (const boost::system::system_error& e) {
     throw std::runtime_error(
         fmt::format("cannot listen on {}:{}: {}", options.host, options.port, e.code().message()));

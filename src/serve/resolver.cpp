@@ -29,7 +29,7 @@ void check_identifier(std::string_view id) {
   }
 }
 
-bool is_regular_file(const fs::path& p) {
+bool is_image_file(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p, ec);  // follows symlinks
 }
@@ -61,12 +61,12 @@ bool Resolver::inside_root(const fs::path& canonical) const {
 fs::path Resolver::resolve(std::string_view identifier) const {
   check_identifier(identifier);
   fs::path candidate = root_ / fs::path(std::string(identifier));
-  if (!is_regular_file(candidate)) {
+  if (!is_image_file(candidate)) {
     bool found = false;
     for (const auto& ext : image_extensions()) {
       fs::path with_ext = candidate;
       with_ext += ext;
-      if (is_regular_file(with_ext)) {
+      if (is_image_file(with_ext)) {
         candidate = std::move(with_ext);
         found = true;
         break;

@@ -19,6 +19,13 @@
 
 namespace tessera {
 
+// Which IIIF version a path asks for, and the rest of the path after the prefix.
+struct IiifRoute {
+  int version;
+  std::string_view prefix;  // "/iiif/3", "/iiif"
+  std::string_view rest;
+};
+
 namespace {
 
 bool starts_with(std::string_view s, std::string_view prefix) {
@@ -42,7 +49,8 @@ std::string public_origin(const Request& request, const Config& config) {
   return "http://" + host;
 }
 
-Response text_response(int status, std::string body, const char* type = "text/plain; charset=utf-8") {
+Response text_response(int status, std::string body,
+                       const char* type = "text/plain; charset=utf-8") {
   Response response;
   response.status = status;
   response.body = std::move(body);
@@ -55,13 +63,6 @@ std::time_t file_mtime(const std::filesystem::path& path) {
   if (::stat(path.c_str(), &st) != 0) return 0;
   return st.st_mtim.tv_sec;
 }
-
-// Which IIIF version a path asks for, and the rest of the path after the prefix.
-struct IiifRoute {
-  int version;
-  std::string_view prefix;  // "/iiif/3", "/iiif"
-  std::string_view rest;
-};
 
 std::optional<IiifRoute> match_iiif(std::string_view path) {
   for (int version : {3, 2}) {
@@ -119,8 +120,8 @@ Response Service::route(const Request& request) const {
 Response Service::handle_iiif(const Request& request, const IiifRoute& route) const {
   const Query query = parse_iiif(route.rest, route.version);
   const std::filesystem::path file = resolver_.resolve(query.identifier);
-  const std::string service_id = public_origin(request, config_) + std::string(route.prefix) +
-                                 "/" + percent_encode_path(query.identifier);
+  const std::string service_id = public_origin(request, config_) + std::string(route.prefix) + "/" +
+                                 percent_encode_path(query.identifier);
 
   if (query.kind == QueryKind::BaseRedirect) {
     Response response = text_response(303, "see info.json\n");
@@ -139,13 +140,21 @@ Response Service::handle_iiif(const Request& request, const IiifRoute& route) co
     options.max_width = limits.max_width;
     options.max_height = limits.max_height;
     options.max_area = limits.max_area;
+    // Beyond level 1: what the planner serves today.
+    options.extra_qualities = {"color"};
+    options.extra_features = query.iiif_version >= 3
+                                 ? std::vector<std::string>{"regionByPct", "sizeByConfinedWh",
+                                                            "sizeByPct", "sizeUpscaling"}
+                                 : std::vector<std::string>{"regionByPct", "sizeByConfinedWh",
+                                                            "sizeByPct", "sizeAboveFull"};
     response.body = describe_iiif(info, options);
-    const std::string context = fmt::format("http://iiif.io/api/image/{}/context.json",
-                                            query.iiif_version);
+    const std::string context =
+        fmt::format("http://iiif.io/api/image/{}/context.json", query.iiif_version);
     // JSON-LD only when the client asks for it; plain JSON otherwise (IIIF 3 section 5).
     const bool wants_ld = request.header("accept").find("application/ld+json") != std::string::npos;
-    response.set_header("Content-Type", wants_ld ? fmt::format("application/ld+json;profile=\"{}\"", context)
-                                                 : "application/json");
+    response.set_header(
+        "Content-Type",
+        wants_ld ? fmt::format("application/ld+json;profile=\"{}\"", context) : "application/json");
   } else {
     const Plan plan = plan_image(query, info, limits);
     RenderOptions options;

@@ -66,8 +66,8 @@ TEST_F(IiifImage, InfoJsonDescribesTheFile) {
 }
 
 TEST_F(IiifImage, InfoJsonIsJsonLdWhenAskedFor) {
-  const auto result = http_get(port(), "/iiif/3/pattern/info.json",
-                               {{"Accept", "application/ld+json"}});
+  const auto result =
+      http_get(port(), "/iiif/3/pattern/info.json", {{"Accept", "application/ld+json"}});
   ASSERT_EQ(result.status, 200);
   EXPECT_EQ(result.header("content-type"),
             "application/ld+json;profile=\"http://iiif.io/api/image/3/context.json\"");
@@ -100,7 +100,8 @@ TEST_F(IiifImage, EveryTileOfEveryLevelMatchesTheSource) {
       for (uint32_t x = 0; x < W; x += tile * f) {
         const uint32_t rw = std::min(tile * f, W - x), rh = std::min(tile * f, H - y);
         const uint32_t ow = (rw + f - 1) / f;
-        const auto url = fmt::format("/iiif/3/pattern/{},{},{},{}/{},/0/default.jpg", x, y, rw, rh, ow);
+        const auto url =
+            fmt::format("/iiif/3/pattern/{},{},{},{}/{},/0/default.jpg", x, y, rw, rh, ow);
         const auto result = http_get(port(), url);
         ASSERT_EQ(result.status, 200) << url << ": " << result.body;
         const Raster got = decode_body(result);
@@ -144,9 +145,9 @@ struct SizeCase {
 
 TEST_F(IiifImage, SizeFormsGiveTheRightDimensions) {
   const SizeCase cases[] = {
-      {"full/max", 1000, 700},     {"full/500,", 500, 350},     {"full/,350", 500, 350},
-      {"full/200,100", 200, 100},  {"square/max", 700, 700},    {"square/70,", 70, 70},
-      {"0,0,10,10/10,10", 10, 10}, {"full/!100,100", 100, 70},  {"full/pct:10", 100, 70},
+      {"full/max", 1000, 700},     {"full/500,", 500, 350},         {"full/,350", 500, 350},
+      {"full/200,100", 200, 100},  {"square/max", 700, 700},        {"square/70,", 70, 70},
+      {"0,0,10,10/10,10", 10, 10}, {"full/!100,100", 100, 70},      {"full/pct:10", 100, 70},
       {"full/^1200,", 1200, 840},  {"100,100,300,200/,50", 75, 50},
   };
   for (const auto& c : cases) {
@@ -169,8 +170,8 @@ TEST_F(IiifImage, DownscaledFullImageMatchesTheSource) {
 }
 
 TEST_F(IiifImage, IdentifiersMayOmitTheExtensionAndNameSubfolders) {
-  for (const char* id : {"pattern.tif", "other", "other.ptif", "sub/deflate", "sub%2Fdeflate",
-                         "sub/deflate.tiff"}) {
+  for (const char* id :
+       {"pattern.tif", "other", "other.ptif", "sub/deflate", "sub%2Fdeflate", "sub/deflate.tiff"}) {
     const auto result = http_get(port(), fmt::format("/iiif/3/{}/0,0,64,64/max/0/default.jpg", id));
     EXPECT_EQ(result.status, 200) << id << ": " << result.body;
   }
@@ -181,7 +182,8 @@ TEST_F(IiifImage, SubIfdPyramidWithSmallTilesIsDescribed) {
   ASSERT_EQ(result.status, 200) << result.body;
   const json info = json::parse(result.body);
   EXPECT_EQ(info["tiles"][0]["width"], 128);
-  EXPECT_EQ(info["tiles"][0]["scaleFactors"].get<std::vector<int>>(), (std::vector<int>{1, 2, 4, 8}));
+  EXPECT_EQ(info["tiles"][0]["scaleFactors"].get<std::vector<int>>(),
+            (std::vector<int>{1, 2, 4, 8}));
 }
 
 }  // namespace

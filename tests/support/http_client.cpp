@@ -1,5 +1,7 @@
 #include "support/http_client.hpp"
 
+#include <utility>  // before Boost 1.74 asio, which needs it
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>

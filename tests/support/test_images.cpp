@@ -74,13 +74,14 @@ void write_pnm(const std::filesystem::path& path, const Raster& raster) {
         << "\nENDHDR\n";
   }
   for (uint32_t y = 0; y < raster.height(); ++y) {
-    out.write(reinterpret_cast<const char*>(raster.row(y)), std::streamsize(raster.width() * bands));
+    out.write(reinterpret_cast<const char*>(raster.row(y)),
+              std::streamsize(raster.width() * bands));
   }
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
-void make_pyramid(const std::filesystem::path& src, const std::filesystem::path& out,
-                  int tile_size, const std::vector<std::string>& extra) {
+void make_pyramid(const std::filesystem::path& src, const std::filesystem::path& out, int tile_size,
+                  const std::vector<std::string>& extra) {
   std::vector<std::string> argv{"vips",          "tiffsave",
                                 src.string(),    out.string(),
                                 "--tile",        "--pyramid",

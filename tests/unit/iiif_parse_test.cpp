@@ -536,3 +536,17 @@ TEST(PercentDecode, QuoteForReasonEscapesControlAndNonAsciiBytes) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+TEST(PercentEncodePath, KeepsUnreservedAndSlashesAndRoundTrips) {
+  EXPECT_EQ(percent_encode_path("maps/atlas-1_v2.~x"), "maps/atlas-1_v2.~x");
+  EXPECT_EQ(percent_encode_path("a b%c?d#e"), "a%20b%25c%3Fd%23e");
+  EXPECT_EQ(percent_encode_path("caf\xC3\xA9"), "caf%C3%A9");
+  const std::string odd = "x y/%/\xff?";
+  EXPECT_EQ(percent_decode(percent_encode_path(odd)), odd);
+}
+
+}  // namespace
+}  // namespace tessera
