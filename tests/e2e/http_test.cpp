@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <fstream>
 
 #include <chrono>
 #include <thread>
@@ -89,7 +90,7 @@ TEST(HttpConfig, EnvironmentConfiguresCorsBaseUrlQualityAndLogFile) {
                           "JPEG_QUALITY=30", "LOGFILE=" + logfile.string()});
     const auto info = http_get(server.port(), "/iiif/3/pattern/info.json");
     EXPECT_EQ(info.header("access-control-allow-origin"), "https://example.org");
-    EXPECT_NE(info.body.find("\"id\":\"https://images.example.org/t/iiif/3/pattern\""),
+    EXPECT_NE(info.body.find("\"id\": \"https://images.example.org/t/iiif/3/pattern\""),
               std::string::npos)
         << info.body;
     size_low = http_get(server.port(), url).body.size();

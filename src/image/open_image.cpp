@@ -1,0 +1,43 @@
+// The one place that chooses a reader for a file: by its signature, never by
+// its name, so a renamed or mislabelled file is still read correctly or
+// refused with a reason.
+
+#include <array>
+#include <cstring>
+#include <fstream>
+
+#include "common/error.hpp"
+#include "image/image_source.hpp"
+#include "image/tiff_source.hpp"
+
+namespace tessera {
+
+namespace {
+
+bool starts_with(const std::array<char, 12>& head, std::size_t got, const char* magic,
+                 std::size_t n) {
+  return got >= n && std::memcmp(head.data(), magic, n) == 0;
+}
+
+}  // namespace
+
+std::unique_ptr<ImageSource> open_image(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) not_found("no such image");
+  std::array<char, 12> head{};
+  in.read(head.data(), head.size());
+  const auto got = std::size_t(in.gcount());
+
+  // Classic TIFF and BigTIFF, in either byte order.
+  if (starts_with(head, got, "II*\0", 4) || starts_with(head, got, "MM\0*", 4) ||
+      starts_with(head, got, "II+\0", 4) || starts_with(head, got, "MM\0+", 4)) {
+    return std::make_unique<TiffSource>(path);
+  }
+  if (starts_with(head, got, "\0\0\0\x0cjP  \r\n\x87\n", 12) ||
+      starts_with(head, got, "\xff\x4f\xff\x51", 4)) {
+    throw Error(501, "JPEG 2000 images are not supported yet");
+  }
+  throw Error(500, "not an image Tessera can read (unknown file signature)");
+}
+
+}  // namespace tessera
