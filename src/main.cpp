@@ -28,31 +28,21 @@ void add_serve_options(CLI::App& serve, Config& config) {
   serve.add_option("--port", config.port, "TCP port; 0 picks a free one")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
-  serve
-      .add_option("--threads", config.threads,
-                  "Worker threads that decode and encode (env OMP_NUM_THREADS; default: one per "
-                  "core)")
-      ->check(CLI::Range(1, 1024));
-  serve
-      .add_option("--verbosity", config.verbosity,
-                  "0 quiet, 1 one line per request, 2 debug (env VERBOSITY)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 10));
-  serve.add_option("--logfile", config.logfile, "Log to this file instead of stderr (env LOGFILE)");
-  serve.add_option("--jpeg-quality", config.jpeg_quality, "JPEG quality 1-100 (env JPEG_QUALITY)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100));
-  serve
-      .add_option("--cors", config.cors,
-                  "Access-Control-Allow-Origin value; empty disables CORS (env CORS)")
-      ->capture_default_str();
-  serve.add_option("--base-url", config.base_url,
-                   "Public URL of this server, used in IIIF ids behind a proxy (env BASE_URL)");
-  serve
-      .add_option("--max-cvt", config.max_cvt,
-                  "Largest width or height of an output image (env MAX_CVT)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 20));
+  // Each configuration setting is a flag too; flags win over the environment.
+  for (const tessera::Setting& setting : tessera::settings()) {
+    const std::string description = fmt::format("{} (env {}; default {})", setting.help,
+                                                setting.variable, setting.show(Config{}));
+    serve.add_option_function<std::string>(
+        std::string(setting.flag),
+        [&config, &setting](const std::string& value) {
+          try {
+            setting.apply(config, value, setting.flag);
+          } catch (const std::invalid_argument& e) {
+            throw CLI::ValidationError(e.what());
+          }
+        },
+        description);
+  }
 }
 
 int run_serve(Config config) {

@@ -1,9 +1,11 @@
 #include "protocol/iiif.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
+
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
@@ -389,7 +391,7 @@ Json describe_v3(const ImageInfo& info, const IiifDescribeOptions& options, cons
   j["id"] = options.id;
   j["type"] = "ImageService3";
   j["protocol"] = "http://iiif.io/api/image";
-  j["profile"] = "level1";
+  j["profile"] = fmt::format("level{}", options.compliance_level);
   j["width"] = info.width;
   j["height"] = info.height;
   add_limits(j, options, limits);
@@ -397,7 +399,9 @@ Json describe_v3(const ImageInfo& info, const IiifDescribeOptions& options, cons
   if (Json tile = tiles_json(info, limits); !tile.is_null()) j["tiles"] = Json::array({tile});
   add_list(j, "extraFormats", options.extra_formats);
   add_list(j, "extraQualities", options.extra_qualities);
+  add_list(j, "preferredFormats", options.preferred_formats);
   add_list(j, "extraFeatures", options.extra_features);
+  if (!options.rights.empty()) j["rights"] = options.rights;
   return j;
 }
 
@@ -417,9 +421,11 @@ Json describe_v2(const ImageInfo& info, const IiifDescribeOptions& options, cons
   add_list(extras, "qualities", options.extra_qualities);
   add_list(extras, "supports", options.extra_features);
   add_limits(extras, options, limits);
-  Json profile = Json::array({"http://iiif.io/api/image/2/level1.json"});
+  Json profile = Json::array({iiif_profile_uri(2, options.compliance_level)});
   if (!extras.empty()) profile.push_back(std::move(extras));
   j["profile"] = std::move(profile);
+  if (!options.rights.empty()) j["license"] = options.rights;
+  if (!options.attribution.empty()) j["attribution"] = options.attribution;
   return j;
 }
 
@@ -433,6 +439,56 @@ std::string describe_iiif(const ImageInfo& info, const IiifDescribeOptions& opti
                                       : describe_v2(info, options, limits);
   // Identifiers are bytes, not necessarily UTF-8: replace rather than throw.
   return j.dump(2, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string iiif_profile_uri(int version, int compliance_level) {
+  return version == 3 ? fmt::format("http://iiif.io/api/image/3/level{}.json", compliance_level)
+                      : fmt::format("http://iiif.io/api/image/2/level{}.json", compliance_level);
+}
+
+namespace {
+
+// Degrees as the canonical form writes them: an integer when it is one,
+// otherwise the shortest decimal, never with trailing zeros.
+std::string canonical_degrees(double degrees) {
+  if (degrees == std::floor(degrees)) return fmt::format("{}", int64_t(degrees));
+  std::string text = fmt::format("{:.6f}", degrees);
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+std::string canonical_iiif_parameters(const Query& query, const IiifResolved& r) {
+  const bool full_region = r.region_x == 0 && r.region_y == 0 && r.region_width == r.image_width &&
+                           r.region_height == r.image_height;
+  const std::string region = full_region ? "full"
+                                         : fmt::format("{},{},{},{}", r.region_x, r.region_y,
+                                                       r.region_width, r.region_height);
+  const bool unscaled = r.out_width == r.region_width && r.out_height == r.region_height;
+  const bool upscaled =
+      uint64_t(r.out_width) * r.out_height > uint64_t(r.region_width) * r.region_height;
+  std::string size;
+  if (query.iiif_version >= 3) {
+    // "max" for the region at full size; otherwise "w,h", with "^" if larger.
+    size =
+        unscaled ? "max" : fmt::format("{}{},{}", upscaled ? "^" : "", r.out_width, r.out_height);
+  } else {
+    // 2.1: "full", "w," when the aspect ratio is kept, else "w,h".
+    const bool keeps_aspect =
+        r.out_height ==
+        uint32_t(std::lround(double(r.out_width) * r.region_height / r.region_width));
+    size = unscaled       ? "full"
+           : keeps_aspect ? fmt::format("{},", r.out_width)
+                          : fmt::format("{},{}", r.out_width, r.out_height);
+  }
+  const std::string rotation =
+      (query.rotation.mirror ? "!" : "") + canonical_degrees(query.rotation.degrees);
+  // "color" names the default quality of a colour image; both say default.
+  const Quality quality = query.quality == Quality::Color ? Quality::Default : query.quality;
+  return fmt::format("{}/{}/{}/{}.{}", region, size, rotation, quality_name(quality),
+                     format_extension(query.format));
 }
 
 }  // namespace tessera

@@ -57,12 +57,32 @@ struct IiifDescribeOptions {
   // features), written verbatim into extraFormats/extraQualities/extraFeatures
   // (3.0) or the profile's formats/qualities/supports (2.1). Feature names are
   // the version's own (e.g. "sizeUpscaling" in 3.0, "sizeAboveFull" in 2.1).
-  std::vector<std::string> extra_formats;    // e.g. "png", "webp"
-  std::vector<std::string> extra_qualities;  // e.g. "color", "gray"
-  std::vector<std::string> extra_features;   // e.g. "mirroring", "rotationBy90s"
+  std::vector<std::string> extra_formats;      // e.g. "png", "webp"
+  std::vector<std::string> extra_qualities;    // e.g. "color", "gray"
+  std::vector<std::string> extra_features;     // e.g. "mirroring", "rotationBy90s"
+  int compliance_level = 1;                    // the profile: level0, level1 or level2
+  std::vector<std::string> preferred_formats;  // 3.0 preferredFormats, e.g. "jpg"
+  std::string rights;                          // a licence URI: 3.0 "rights", 2.1 "license"
+  std::string attribution;                     // 2.1 "attribution" (text); 3.0 has no such field
 };
 
-// The info.json document describing `info` (level 1 compliance).
+// The info.json document describing `info`.
 std::string describe_iiif(const ImageInfo& info, const IiifDescribeOptions& options);
+
+// The compliance profile URI a version's responses name in Link rel="profile".
+std::string iiif_profile_uri(int version, int compliance_level);
+
+// What the planner made of an image request, in full-resolution pixels: the
+// inputs of the canonical form.
+struct IiifResolved {
+  uint32_t image_width = 0, image_height = 0;
+  uint32_t region_x = 0, region_y = 0, region_width = 0, region_height = 0;
+  uint32_t out_width = 0, out_height = 0;
+};
+
+// The canonical "{region}/{size}/{rotation}/{quality}.{format}" of a request
+// (3.0 section 4.7, 2.1 section 4.7): requests that differ only in how they
+// say the same thing share it, and so share cached responses.
+std::string canonical_iiif_parameters(const Query& query, const IiifResolved& resolved);
 
 }  // namespace tessera

@@ -9,8 +9,6 @@
 
 namespace tessera {
 
-struct IiifRoute;
-
 class Service {
  public:
   // Throws std::invalid_argument if the image root does not exist.
@@ -23,7 +21,6 @@ class Service {
 
  private:
   Response route(const Request& request) const;
-  Response handle_iiif(const Request& request, const IiifRoute& route) const;
 
   Config config_;
   Resolver resolver_;

@@ -1,0 +1,138 @@
+#include "serve/iiif_endpoint.hpp"
+
+#include <fmt/format.h>
+
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "image/image_source.hpp"
+#include "protocol/iiif.hpp"
+#include "protocol/percent.hpp"
+#include "render/executor.hpp"
+#include "render/planner.hpp"
+#include "serve/file_info.hpp"
+#include "serve/http_date.hpp"
+#include "serve/public_url.hpp"
+
+namespace tessera {
+
+namespace {
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// What this server serves beyond level 0, in each version's words. The one
+// list info.json states and the planner honours.
+struct Offer {
+  int compliance_level;
+  std::vector<std::string> formats, qualities, features;
+};
+
+Offer offer(int version) {
+  Offer o;
+  o.compliance_level = 1;
+  o.qualities = {"color"};
+  if (version >= 3) {
+    o.features = {"regionByPct", "sizeByConfinedWh", "sizeByPct", "sizeUpscaling"};
+  } else {
+    o.features = {"regionByPct", "sizeByConfinedWh", "sizeByPct", "sizeAboveFull"};
+  }
+  return o;
+}
+
+Limits limits_of(const Config& config) {
+  const uint64_t area = config.max_area ? config.max_area : 0;
+  return Limits{config.max_cvt, config.max_cvt, area};
+}
+
+}  // namespace
+
+std::optional<IiifRoute> match_iiif(std::string_view path, int default_version) {
+  for (int version : {3, 2}) {
+    const std::string prefix = fmt::format("/iiif/{}/", version);
+    if (starts_with(path, prefix)) {
+      return IiifRoute{version, path.substr(0, prefix.size() - 1), path.substr(prefix.size())};
+    }
+  }
+  if (starts_with(path, "/iiif/")) {
+    return IiifRoute{default_version, path.substr(0, 5), path.substr(6)};
+  }
+  return std::nullopt;
+}
+
+Response handle_iiif(const Request& request, const IiifRoute& route, const Config& config,
+                     const Resolver& resolver) {
+  const Query query = parse_iiif(route.rest, route.version);
+  const std::filesystem::path file = resolver.resolve(query.identifier);
+  const std::string service_id = public_origin(request, config) + std::string(route.prefix) + "/" +
+                                 percent_encode_path(query.identifier);
+
+  Response response;
+  if (query.kind == QueryKind::BaseRedirect) {
+    response.status = 303;
+    response.body = "see info.json\n";
+    response.set_header("Content-Type", "text/plain; charset=utf-8");
+    response.set_header("Location", service_id + "/info.json");
+    return response;
+  }
+
+  const std::unique_ptr<ImageSource> source = open_image(file);
+  const ImageInfo& info = source->info();
+  const Limits limits = limits_of(config);
+  const Offer served = offer(query.iiif_version);
+  const std::string profile = iiif_profile_uri(query.iiif_version, served.compliance_level);
+
+  if (query.kind == QueryKind::Info) {
+    IiifDescribeOptions options;
+    options.id = service_id;
+    options.version = query.iiif_version;
+    options.max_width = limits.max_width;
+    options.max_height = limits.max_height;
+    options.max_area = limits.max_area;
+    options.compliance_level = served.compliance_level;
+    options.extra_formats = served.formats;
+    options.extra_qualities = served.qualities;
+    options.extra_features = served.features;
+    if (query.iiif_version >= 3) options.preferred_formats = {"jpg"};
+    options.rights = config.rights;
+    if (options.rights.empty()) {
+      // A licence URI recorded in the file serves as well as a configured one.
+      const auto it = info.metadata.find("rights");
+      if (it != info.metadata.end() &&
+          (starts_with(it->second, "http://") || starts_with(it->second, "https://")) &&
+          it->second.find_first_of(" \t\r\n\"<>") == std::string::npos) {
+        options.rights = it->second;
+      }
+    }
+    options.attribution = config.copyright;
+    response.body = describe_iiif(info, options);
+    const std::string context =
+        fmt::format("http://iiif.io/api/image/{}/context.json", query.iiif_version);
+    // JSON-LD only when the client asks for it; plain JSON otherwise (3.0
+    // section 5, 2.1 section 5).
+    const bool wants_ld = request.header("accept").find("application/ld+json") != std::string::npos;
+    response.set_header(
+        "Content-Type",
+        wants_ld ? fmt::format("application/ld+json;profile=\"{}\"", context) : "application/json");
+    response.set_header("Link", fmt::format("<{}>;rel=\"profile\"", profile));
+  } else {
+    const Plan plan = plan_image(query, info, limits);
+    RenderOptions options;
+    options.jpeg_quality = config.jpeg_quality;
+    options.interpolation = Interpolation(config.interpolation);
+    response.body = render_image(*source, plan, options);
+    response.set_header("Content-Type", format_media_type(plan.format));
+    const IiifResolved resolved{info.width,     info.height,       plan.region.x,
+                                plan.region.y,  plan.region.width, plan.region.height,
+                                plan.out_width, plan.out_height};
+    const std::string canonical = service_id + "/" + canonical_iiif_parameters(query, resolved);
+    response.set_header(
+        "Link", fmt::format("<{}>;rel=\"canonical\", <{}>;rel=\"profile\"", canonical, profile));
+  }
+  response.set_header("Last-Modified", format_http_date(file_mtime(file)));
+  return response;
+}
+
+}  // namespace tessera

@@ -1,0 +1,28 @@
+#pragma once
+// The IIIF Image API endpoints: /iiif/3/{id}/..., /iiif/2/{id}/... and
+// /iiif/{id}/... (the version IIIF_VERSION names).
+
+#include <optional>
+#include <string_view>
+
+#include "serve/config.hpp"
+#include "serve/request.hpp"
+#include "serve/resolver.hpp"
+
+namespace tessera {
+
+// Which IIIF version a path asks for, and the rest of the path after the prefix.
+struct IiifRoute {
+  int version;
+  std::string_view prefix;  // "/iiif/3", "/iiif"
+  std::string_view rest;
+};
+
+std::optional<IiifRoute> match_iiif(std::string_view path, int default_version);
+
+// Answers one IIIF request; throws Error for the service to turn into an
+// error response.
+Response handle_iiif(const Request& request, const IiifRoute& route, const Config& config,
+                     const Resolver& resolver);
+
+}  // namespace tessera
