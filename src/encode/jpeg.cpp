@@ -3,7 +3,9 @@
 #include <turbojpeg.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
@@ -29,6 +31,11 @@ struct TjBufferDeleter {
   void operator()(unsigned char* buffer) const { tjFree(buffer); }
 };
 using TjBuffer = std::unique_ptr<unsigned char, TjBufferDeleter>;
+
+// A segment's 16-bit length counts itself; an ICC segment then spends 14
+// bytes on "ICC_PROFILE\0", its sequence number and the count.
+constexpr std::size_t kIccChunk = 65535 - 2 - 14;
+constexpr std::size_t kMaxIccChunks = 255;
 
 [[noreturn]] void fail(tjhandle handle, const std::string& what) {
   throw Error(500, "jpeg: " + what + ": " + tjGetErrorStr2(handle));
@@ -88,6 +95,46 @@ ThreadDecompressor& thread_decompressor() {
   return decompressor;
 }
 
+void put_u16(std::string& s, std::size_t at, uint32_t v) {
+  s[at] = char(v >> 8);
+  s[at + 1] = char(v);
+}
+
+// TurboJPEG writes neither a density nor a profile: the JFIF segment it
+// writes first gets the density, and the profile follows it as APP2
+// segments, split as the ICC specification for JPEG prescribes.
+std::string with_metadata(const unsigned char* jpeg, std::size_t size, const JpegOptions& options) {
+  std::string out(reinterpret_cast<const char*>(jpeg), size);
+  // SOI, then APP0 of length 16 holding "JFIF\0", version, units, densities.
+  const bool jfif = size >= 20 && out.compare(2, 2, "\xff\xe0") == 0 &&
+                    out.compare(6, 5, std::string_view("JFIF\0", 5)) == 0;
+  if (jfif && (options.dpi_x > 0 || options.dpi_y > 0)) {
+    const double x = options.dpi_x > 0 ? options.dpi_x : options.dpi_y;
+    const double y = options.dpi_y > 0 ? options.dpi_y : options.dpi_x;
+    out[13] = 1;  // dots per inch
+    put_u16(out, 14, uint32_t(std::clamp(std::lround(x), 1L, 65535L)));
+    put_u16(out, 16, uint32_t(std::clamp(std::lround(y), 1L, 65535L)));
+  }
+  const std::string_view icc = options.icc;
+  const std::size_t chunks = (icc.size() + kIccChunk - 1) / kIccChunk;
+  if (chunks == 0 || chunks > kMaxIccChunks) return out;
+  std::string segments;
+  segments.reserve(icc.size() + chunks * 18);
+  for (std::size_t i = 0; i < chunks; ++i) {
+    const std::string_view part = icc.substr(i * kIccChunk, kIccChunk);
+    const std::size_t at = segments.size();
+    segments += "\xff\xe2";
+    segments.append(2, '\0');
+    put_u16(segments, at + 2, uint32_t(2 + 14 + part.size()));
+    segments.append("ICC_PROFILE", 12);  // with its terminating NUL
+    segments += char(i + 1);
+    segments += char(chunks);
+    segments.append(part);
+  }
+  out.insert(jfif ? 20 : 2, segments);
+  return out;
+}
+
 }  // namespace
 
 std::string encode_jpeg(const Raster& raster, const JpegOptions& options) {
@@ -138,7 +185,7 @@ std::string encode_jpeg(const Raster& raster, const JpegOptions& options) {
                     quality, TJFLAG_NOREALLOC) != 0) {
       fail(handle, "cannot encode");
     }
-    return std::string(reinterpret_cast<const char*>(buffer), size);
+    return with_metadata(buffer, size, options);
   }
 
   unsigned char* buffer = nullptr;
@@ -147,7 +194,7 @@ std::string encode_jpeg(const Raster& raster, const JpegOptions& options) {
                                  subsampling, quality, 0);
   const TjBuffer owned(buffer);
   if (status != 0) fail(handle, "cannot encode");
-  return std::string(reinterpret_cast<const char*>(buffer), size);
+  return with_metadata(buffer, size, options);
 }
 
 Raster decode_jpeg(std::string_view bytes) {

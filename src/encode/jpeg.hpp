@@ -13,13 +13,16 @@
 namespace tessera {
 
 struct JpegOptions {
-  int quality = 75;  // 1..100; values outside are clamped
+  int quality = 75;             // 1..100; values outside are clamped
+  double dpi_x = 0, dpi_y = 0;  // written as the JFIF density when either is positive
+  std::string_view icc{};       // written as APP2 ICC_PROFILE segments when not empty
 };
 
 // Encodes a U8 raster: 1 band as greyscale, 3 bands as RGB with 4:2:0 chroma
 // subsampling. JPEG has no alpha: a 2-band raster is encoded from its first
-// band, a 4-band one from its first three. Throws Error(500, reason) on
-// anything else or when the encoder fails.
+// band, a 4-band one from its first three. A profile too large for 255 APP2
+// segments (about 16 MB) is left out. Throws Error(500, reason) on anything
+// else or when the encoder fails.
 std::string encode_jpeg(const Raster& raster, const JpegOptions& options = {});
 
 // Decodes to a U8 raster: 1 band for a greyscale JPEG, 3 bands (RGB) for a

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "encode/format.hpp"
+
 namespace tessera {
 
 enum class QueryKind {
@@ -44,11 +46,8 @@ struct RotationSpec {
 };
 
 enum class Quality { Default, Color, Gray, Bitonal };
-enum class Format { Jpeg, Png, Webp, Tiff, Gif, Jp2, Pdf };
 
 const char* quality_name(Quality q) noexcept;
-const char* format_extension(Format f) noexcept;
-const char* format_media_type(Format f) noexcept;
 
 struct Query {
   QueryKind kind = QueryKind::Image;
