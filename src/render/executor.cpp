@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "common/error.hpp"
-#include "encode/jpeg.hpp"
+#include "process/colour.hpp"
+#include "process/rotate.hpp"
 
 namespace tessera {
 
@@ -38,24 +41,66 @@ Raster read_rect(ImageSource& source, int level_index, const PixelRect& rect) {
   return canvas;
 }
 
+// Formats that can say "transparent": rotation leaves those corners clear
+// rather than painting them white.
+bool format_has_alpha(Format format) { return format != Format::Jpeg; }
+
+// Any source's samples as what the later steps and the encoders take: sRGB or
+// grey, 8- or 16-bit, at most one alpha band.
+Raster to_displayable(Raster pixels, const ImageInfo& info) {
+  if (info.colour_space == ColourSpace::Cielab) return cielab_to_srgb(pixels);
+  if (pixels.sample_type() == SampleType::U32 || pixels.sample_type() == SampleType::F32) {
+    pixels = to_8bit(pixels);
+  }
+  if (info.colour_space == ColourSpace::Multiband && pixels.bands() > 4) {
+    // Multispectral: show the first band as grey until a band selection exists.
+    Raster first(pixels.width(), pixels.height(), 1, pixels.sample_type());
+    const std::size_t sample = bytes_per_sample(pixels.sample_type());
+    for (uint32_t y = 0; y < pixels.height(); ++y)
+      for (uint32_t x = 0; x < pixels.width(); ++x)
+        std::memcpy(first.row(y) + x * sample,
+                    pixels.row(y) + std::size_t(x) * pixels.bands() * sample, sample);
+    return first;
+  }
+  return pixels;
+}
+
 }  // namespace
 
 Raster render_raster(ImageSource& source, const Plan& plan, const RenderOptions& options) {
   Raster pixels = read_rect(source, plan.level, plan.read);
   const SourceWindow window{plan.window_x - plan.read.x, plan.window_y - plan.read.y,
                             plan.window_width, plan.window_height};
-  return resample(pixels, window, plan.out_width, plan.out_height, options.interpolation);
+  pixels = resample(pixels, window, plan.out_width, plan.out_height, options.interpolation);
+  pixels = to_displayable(std::move(pixels), source.info());
+
+  if (plan.rotation.mirror) pixels = mirror_horizontal(pixels);
+  const double degrees = plan.rotation.degrees;
+  if (degrees != 0 && degrees != 360) {
+    RotateOptions rotate_options;
+    rotate_options.transparent = format_has_alpha(plan.format);
+    pixels = rotate(pixels, degrees, rotate_options);
+  }
+
+  switch (plan.quality) {
+    case Quality::Gray:
+      return to_gray(pixels);
+    case Quality::Bitonal:
+      return to_bitonal(pixels);
+    case Quality::Default:
+    case Quality::Color:
+      return pixels;
+  }
+  return pixels;
 }
 
 std::string render_image(ImageSource& source, const Plan& plan, const RenderOptions& options) {
   Raster pixels = render_raster(source, plan, options);
-  switch (plan.format) {
-    case Format::Jpeg:
-      return encode_jpeg(pixels, JpegOptions{options.jpeg_quality});
-    default:
-      not_implemented(
-          fmt::format("format '{}' is not implemented yet", format_extension(plan.format)));
+  if (!format_has_alpha(plan.format) && has_alpha_band(pixels.bands())) {
+    pixels = flatten_alpha(pixels, 255);
   }
+  EncodeOptions encode = options.encode;
+  return encode_image(pixels, plan.format, encode);
 }
 
 }  // namespace tessera

@@ -1,9 +1,11 @@
 #pragma once
 // Carries out a Plan: reads the stored tiles it needs from the source,
-// assembles them, resamples to the output size and encodes.
+// assembles them, and applies the IIIF steps in the specification's order —
+// region, size, rotation (mirror first), quality — then encodes.
 
 #include <string>
 
+#include "encode/encoder.hpp"
 #include "image/image_source.hpp"
 #include "process/resample.hpp"
 #include "render/planner.hpp"
@@ -12,10 +14,11 @@ namespace tessera {
 
 struct RenderOptions {
   Interpolation interpolation = Interpolation::Bilinear;
-  int jpeg_quality = 75;
+  EncodeOptions encode;
 };
 
-// The pixels of the plan's output, before encoding.
+// The pixels of the plan's output, before encoding: 8-bit or 16-bit, grey or
+// RGB, with alpha when the source has it or a rotation made some.
 Raster render_raster(ImageSource& source, const Plan& plan, const RenderOptions& options);
 
 // The encoded bytes of the plan's output in the plan's format.

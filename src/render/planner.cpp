@@ -120,17 +120,9 @@ int choose_level(const ImageInfo& info, const PixelRect& region, uint32_t out_w,
 }
 
 Plan plan_image(const Query& query, const ImageInfo& info, const Limits& limits) {
-  if (query.rotation.mirror || query.rotation.degrees != 0) {
-    not_implemented("rotation and mirroring are not implemented yet");
-  }
-  if (query.quality != Quality::Default && query.quality != Quality::Color) {
-    not_implemented(
-        fmt::format("quality '{}' is not implemented yet", quality_name(query.quality)));
-  }
-  if (query.format != Format::Jpeg) {
-    not_implemented(
-        fmt::format("format '{}' is not implemented yet", format_extension(query.format)));
-  }
+  // Every IIIF format but PDF has an encoder: a multi-page document format is
+  // not what a region of one image calls for.
+  if (query.format == Format::Pdf) not_implemented("pdf output is not supported");
 
   Plan plan;
   plan.rotation = query.rotation;

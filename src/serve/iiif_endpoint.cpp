@@ -23,23 +23,30 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-// What this server serves beyond level 0, in each version's words. The one
-// list info.json states and the planner honours.
+// What this server serves beyond its compliance level (level 2), in each
+// version's words: the one list info.json states and the planner honours.
 struct Offer {
   int compliance_level;
   std::vector<std::string> formats, qualities, features;
 };
 
 Offer offer(int version) {
-  Offer o;
-  o.compliance_level = 1;
-  o.qualities = {"color"};
   if (version >= 3) {
-    o.features = {"regionByPct", "sizeByConfinedWh", "sizeByPct", "sizeUpscaling"};
-  } else {
-    o.features = {"regionByPct", "sizeByConfinedWh", "sizeByPct", "sizeAboveFull"};
+    // 3.0 level 2 requires png, regionByPct, sizeByConfinedWh, sizeByPct and
+    // rotationBy90s; colour qualities and the rest are extras.
+    return Offer{2,
+                 {"webp", "tif", "gif", "jp2"},
+                 {"color", "gray", "bitonal"},
+                 {"canonicalLinkHeader", "mirroring", "profileLinkHeader", "rotationArbitrary",
+                  "sizeUpscaling"}};
   }
-  return o;
+  // 2.1 level 2 requires png and all four qualities; clients such as Mirador
+  // read the qualities from the profile, so they are listed anyway.
+  return Offer{2,
+               {"webp", "tif", "gif", "jp2"},
+               {"default", "color", "gray", "bitonal"},
+               {"canonicalLinkHeader", "mirroring", "profileLinkHeader", "regionSquare",
+                "rotationArbitrary", "sizeAboveFull"}};
 }
 
 Limits limits_of(const Config& config) {
@@ -120,7 +127,9 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Confi
   } else {
     const Plan plan = plan_image(query, info, limits);
     RenderOptions options;
-    options.jpeg_quality = config.jpeg_quality;
+    options.encode.jpeg_quality = config.jpeg_quality;
+    options.encode.dpi_x = info.dpi_x;
+    options.encode.dpi_y = info.dpi_y;
     options.interpolation = Interpolation(config.interpolation);
     response.body = render_image(*source, plan, options);
     response.set_header("Content-Type", format_media_type(plan.format));

@@ -24,6 +24,10 @@ TestTree make_test_tree() {
   make_pyramid(tree.dir / "pattern.ppm", tree.root / "sub" / "deflate.tiff", 256,
                {"--compression", "deflate"});
   make_pyramid(tree.dir / "pattern.ppm", tree.root / "other.ptif", 128, {"--subifd"});
+  // A small RGBA image, lossless, for alpha and pixel-exact checks.
+  tree.rgba = make_pattern(120, 80, 4);
+  write_pnm(tree.dir / "rgba.pam", tree.rgba);
+  make_pyramid(tree.dir / "rgba.pam", tree.root / "rgba.tif", 256, {"--compression", "deflate"});
   // A pyramid outside the root, and a symlink to it from inside.
   make_pyramid(tree.dir / "pattern.ppm", tree.dir / "outside.tif", 256);
   fs::create_symlink(tree.dir / "outside.tif", tree.root / "escape.tif");

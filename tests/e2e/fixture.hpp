@@ -17,9 +17,10 @@
 namespace tessera::testing {
 
 struct TestTree {
-  std::filesystem::path dir;   // temp folder; the image root is dir/root
+  std::filesystem::path dir;  // temp folder; the image root is dir/root
   std::filesystem::path root;
-  Raster pattern;              // the full-resolution pixels of pattern.tif
+  Raster pattern;  // the full-resolution pixels of pattern.tif and sub/deflate.tiff
+  Raster rgba;     // rgba.tif: 120x80, 4 bands, lossless
 };
 
 // Makes the tree (a few hundred ms) in a new temp folder.

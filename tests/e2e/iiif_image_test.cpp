@@ -50,7 +50,7 @@ TEST_F(IiifImage, InfoJsonDescribesTheFile) {
   EXPECT_EQ(info["id"], fmt::format("http://127.0.0.1:{}/iiif/3/pattern", port()));
   EXPECT_EQ(info["type"], "ImageService3");
   EXPECT_EQ(info["protocol"], "http://iiif.io/api/image");
-  EXPECT_EQ(info["profile"], "level1");
+  EXPECT_EQ(info["profile"], "level2");
   EXPECT_EQ(info["width"], levels[0].width);
   EXPECT_EQ(info["height"], levels[0].height);
   ASSERT_EQ(info["tiles"].size(), 1u);

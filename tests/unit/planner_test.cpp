@@ -101,15 +101,13 @@ TEST(Planner, SizesFollowIiif3) {
   EXPECT_EQ(status_of(image_query({}, {Kind::WidthHeight, 1000, 701})), 400);
 }
 
-TEST(Planner, UnimplementedFeaturesAre501) {
+TEST(Planner, EveryFeatureButPdfIsPlanned) {
   Query q = image_query({}, {});
-  q.rotation.degrees = 90;
-  EXPECT_EQ(status_of(q), 501);
-  q = image_query({}, {});
-  q.format = Format::Png;
-  EXPECT_EQ(status_of(q), 501);
-  q = image_query({}, {});
+  q.rotation = {33.5, true};
   q.quality = Quality::Bitonal;
+  q.format = Format::Webp;
+  EXPECT_EQ(status_of(q), 200);
+  q.format = Format::Pdf;
   EXPECT_EQ(status_of(q), 501);
 }
 
