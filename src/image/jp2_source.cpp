@@ -336,41 +336,10 @@ void check_declared_size(const MainHeader& h) {
   }
 }
 
-// OpenJPEG's stream callbacks over the shared file descriptor.
-struct StreamState {
-  const void* file = nullptr;
-  uint64_t size = 0;
-  uint64_t pos = 0;
-  bool (*read_at)(const void*, uint64_t, void*, std::size_t) = nullptr;
-};
-
-OPJ_SIZE_T stream_read(void* buffer, OPJ_SIZE_T n, void* user) {
-  auto* s = static_cast<StreamState*>(user);
-  if (s->pos >= s->size) return OPJ_SIZE_T(-1);
-  const std::size_t take = std::size_t(std::min<uint64_t>(n, s->size - s->pos));
-  if (!s->read_at(s->file, s->pos, buffer, take)) return OPJ_SIZE_T(-1);
-  s->pos += take;
-  return take;
-}
-
-OPJ_OFF_T stream_skip(OPJ_OFF_T n, void* user) {
-  auto* s = static_cast<StreamState*>(user);
-  if (n < 0 && uint64_t(-n) > s->pos) return -1;
-  s->pos = uint64_t(int64_t(s->pos) + n);
-  return n;
-}
-
-OPJ_BOOL stream_seek(OPJ_OFF_T offset, void* user) {
-  auto* s = static_cast<StreamState*>(user);
-  if (offset < 0 || uint64_t(offset) > s->size) return OPJ_FALSE;
-  s->pos = uint64_t(offset);
-  return OPJ_TRUE;
-}
-
 }  // namespace
 
 // One decode: a stream and a fresh codec that has read the main header. The
-// codec keeps pointers to `error` and `state`, so a Decoder never moves.
+// codec and the stream keep pointers to it, so a Decoder never moves.
 struct Jp2Source::Decoder {
   // opj_stream_t and opj_codec_t are both void, hence one deleter each.
   struct FreeStream {
@@ -383,18 +352,14 @@ struct Jp2Source::Decoder {
     void operator()(opj_image_t* p) const { opj_image_destroy(p); }
   };
   std::string error;
-  StreamState state;
+  const File* file;
+  uint64_t position = 0;
   // Declared so that the image goes first and the stream last.
   std::unique_ptr<opj_stream_t, FreeStream> stream;
   std::unique_ptr<opj_codec_t, FreeCodec> codec;
   std::unique_ptr<opj_image_t, FreeImage> image;
 
-  Decoder(const File& file, bool raw, int layers, int threads) {
-    state.file = &file;
-    state.size = file.size;
-    state.read_at = [](const void* f, uint64_t offset, void* out, std::size_t n) {
-      return static_cast<const File*>(f)->read_at(offset, out, n);
-    };
+  Decoder(const File& source, bool raw, int layers, int threads) : file(&source) {
     codec.reset(opj_create_decompress(raw ? OPJ_CODEC_J2K : OPJ_CODEC_JP2));
     if (!codec) throw Error(500, "cannot create a JPEG 2000 decoder");
     opj_set_error_handler(codec.get(), &Decoder::on_error, this);
@@ -410,11 +375,11 @@ struct Jp2Source::Decoder {
 
     stream.reset(opj_stream_create(kStreamChunk, OPJ_TRUE));
     if (!stream) throw Error(500, "cannot create a JPEG 2000 stream");
-    opj_stream_set_user_data(stream.get(), &state, nullptr);
-    opj_stream_set_user_data_length(stream.get(), file.size);
-    opj_stream_set_read_function(stream.get(), &stream_read);
-    opj_stream_set_skip_function(stream.get(), &stream_skip);
-    opj_stream_set_seek_function(stream.get(), &stream_seek);
+    opj_stream_set_user_data(stream.get(), this, nullptr);
+    opj_stream_set_user_data_length(stream.get(), file->size);
+    opj_stream_set_read_function(stream.get(), &Decoder::read);
+    opj_stream_set_skip_function(stream.get(), &Decoder::skip);
+    opj_stream_set_seek_function(stream.get(), &Decoder::seek);
     opj_image_t* header = nullptr;
     const bool ok = opj_read_header(stream.get(), codec.get(), &header);
     image.reset(header);
@@ -426,6 +391,29 @@ struct Jp2Source::Decoder {
 
   [[noreturn]] void fail(const std::string& what) const {
     throw Error(500, error.empty() ? what : fmt::format("{}: {}", what, error));
+  }
+
+  // The stream over the shared file, at this decode's own position.
+  static OPJ_SIZE_T read(void* buffer, OPJ_SIZE_T n, void* user) {
+    auto* self = static_cast<Decoder*>(user);
+    const uint64_t size = self->file->size;
+    if (self->position >= size) return OPJ_SIZE_T(-1);
+    const std::size_t take = std::size_t(std::min<uint64_t>(n, size - self->position));
+    if (!self->file->read_at(self->position, buffer, take)) return OPJ_SIZE_T(-1);
+    self->position += take;
+    return take;
+  }
+  static OPJ_OFF_T skip(OPJ_OFF_T n, void* user) {
+    auto* self = static_cast<Decoder*>(user);
+    if (n < 0 && uint64_t(-n) > self->position) return -1;
+    self->position = uint64_t(int64_t(self->position) + n);
+    return n;
+  }
+  static OPJ_BOOL seek(OPJ_OFF_T offset, void* user) {
+    auto* self = static_cast<Decoder*>(user);
+    if (offset < 0 || uint64_t(offset) > self->file->size) return OPJ_FALSE;
+    self->position = uint64_t(offset);
+    return OPJ_TRUE;
   }
 
   // The first error is the cause; what follows is OpenJPEG unwinding.

@@ -2,7 +2,10 @@
 // JPEG 2000 images through OpenJPEG: JP2/JPX files and raw J2K/J2C
 // codestreams. The pyramid is the codestream's own resolution levels (level i
 // is the image reduced by 2^i), and every tile() decodes only its own area at
-// that reduction, so a request costs the same whatever the image's size.
+// that reduction. OpenJPEG 2.5 still reads into memory all the compressed
+// data of each codestream tile the area touches: an untiled file costs a read
+// of its whole codestream per tile() (about 0.3 s for a 70 MB file), a tiled
+// one only its tile's share.
 
 #include <cstdint>
 #include <filesystem>
