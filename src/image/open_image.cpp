@@ -8,6 +8,7 @@
 
 #include "common/error.hpp"
 #include "image/image_source.hpp"
+#include "image/jp2_source.hpp"
 #include "image/tiff_source.hpp"
 
 namespace tessera {
@@ -35,7 +36,7 @@ std::unique_ptr<ImageSource> open_image(const std::filesystem::path& path) {
   }
   if (starts_with(head, got, "\0\0\0\x0cjP  \r\n\x87\n", 12) ||
       starts_with(head, got, "\xff\x4f\xff\x51", 4)) {
-    throw Error(501, "JPEG 2000 images are not supported yet");
+    return std::make_unique<Jp2Source>(path);
   }
   throw Error(500, "not an image Tessera can read (unknown file signature)");
 }

@@ -238,7 +238,7 @@ TEST_F(TiffSourceTest, OpenImageChoosesByTheFileSignature) {
   EXPECT_EQ(error_status([&] { open_image(file("empty.tif")); }), 500);
   std::ofstream(file("fake.jp2"), std::ios::binary)
       << std::string("\0\0\0\x0cjP  \r\n\x87\n", 12) << "rest";
-  EXPECT_EQ(error_status([&] { open_image(file("fake.jp2")); }), 501);
+  EXPECT_EQ(error_status([&] { open_image(file("fake.jp2")); }), 500);
   EXPECT_EQ(error_status([&] { open_image(file("missing.tif")); }), 404);
 }
 
