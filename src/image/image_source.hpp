@@ -1,6 +1,6 @@
 #pragma once
 // One open image, whatever its file format. Implementations live one per
-// format (tiff_source, later jp2_source) and are chosen by open_image().
+// format (tiff_source, jp2_source) and are chosen by open_image().
 //
 // Thread safety: an ImageSource is used by one thread at a time. Callers that
 // share one across threads serialise access themselves.
