@@ -77,7 +77,8 @@ int deepzoom_max_level(uint32_t width, uint32_t height) noexcept {
 }
 
 ProtocolLevel deepzoom_level(uint32_t width, uint32_t height, int level) noexcept {
-  const int shift = deepzoom_max_level(width, height) - level;
+  const int max_level = deepzoom_max_level(width, height);
+  const int shift = max_level - std::clamp(level, 0, max_level);
   const auto reduce = [shift](uint32_t full) {
     return uint32_t(std::max<uint64_t>(1, (uint64_t(full) + (uint64_t(1) << shift) - 1) >> shift));
   };

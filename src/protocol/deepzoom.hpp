@@ -41,7 +41,8 @@ DeepZoomRequest parse_deepzoom(std::string_view path);
 // L: the number of the full-resolution level (0 for a 1x1 image).
 int deepzoom_max_level(uint32_t width, uint32_t height) noexcept;
 
-// The size and scale of DeepZoom level `level` (0..L) of a width x height image.
+// The size and scale of DeepZoom level `level` (0..L, clamped to that range)
+// of a width x height image.
 ProtocolLevel deepzoom_level(uint32_t width, uint32_t height, int level) noexcept;
 
 // The descriptor, byte for byte as iipsrv writes it (with its CRLFs).

@@ -38,8 +38,8 @@ uint32_t advertised_tile_height(const ImageInfo& info) noexcept {
 
 Query level_rect_query(const ImageInfo& info, const ProtocolLevel& level, uint32_t x, uint32_t y,
                        uint32_t w, uint32_t h, std::string identifier, Format format) {
-  if (w == 0 || h == 0 || x >= level.width || y >= level.height || w > level.width - x ||
-      h > level.height - y) {
+  if (info.width == 0 || info.height == 0 || w == 0 || h == 0 || x >= level.width ||
+      y >= level.height || w > level.width - x || h > level.height - y) {
     throw Error(500, "tile rectangle outside its level");
   }
   uint32_t x0 = to_full(x, level.width, info.width, level.scale);
