@@ -9,10 +9,7 @@
 #include "image/image_source.hpp"
 #include "protocol/iiif.hpp"
 #include "protocol/percent.hpp"
-#include "render/executor.hpp"
-#include "render/planner.hpp"
-#include "serve/file_info.hpp"
-#include "serve/http_date.hpp"
+#include "serve/image_response.hpp"
 #include "serve/public_url.hpp"
 
 namespace tessera {
@@ -49,22 +46,18 @@ Offer offer(int version) {
                 "rotationArbitrary", "sizeAboveFull"}};
 }
 
-Limits limits_of(const Config& config) {
-  const uint64_t area = config.max_area ? config.max_area : 0;
-  return Limits{config.max_cvt, config.max_cvt, area};
-}
-
 }  // namespace
 
 std::optional<IiifRoute> match_iiif(std::string_view path, int default_version) {
   for (int version : {3, 2}) {
     const std::string prefix = fmt::format("/iiif/{}/", version);
     if (starts_with(path, prefix)) {
-      return IiifRoute{version, path.substr(0, prefix.size() - 1), path.substr(prefix.size())};
+      return IiifRoute{version, std::string(path.substr(0, prefix.size() - 1)),
+                       std::string(path.substr(prefix.size()))};
     }
   }
   if (starts_with(path, "/iiif/")) {
-    return IiifRoute{default_version, path.substr(0, 5), path.substr(6)};
+    return IiifRoute{default_version, "/iiif", std::string(path.substr(6))};
   }
   return std::nullopt;
 }
@@ -73,8 +66,8 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Confi
                      const Resolver& resolver) {
   const Query query = parse_iiif(route.rest, route.version);
   const std::filesystem::path file = resolver.resolve(query.identifier);
-  const std::string service_id = public_origin(request, config) + std::string(route.prefix) + "/" +
-                                 percent_encode_path(query.identifier);
+  const std::string service_id =
+      public_origin(request, config) + route.prefix + "/" + percent_encode_path(query.identifier);
 
   Response response;
   if (query.kind == QueryKind::BaseRedirect) {
@@ -85,9 +78,11 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Confi
     return response;
   }
 
-  const std::unique_ptr<ImageSource> source = open_image(file);
-  const ImageInfo& info = source->info();
-  const Limits limits = limits_of(config);
+  OpenedImage image;
+  image.file = file;
+  image.source = open_image(file);
+  const ImageInfo& info = image.source->info();
+  const Limits limits = configured_limits(config);
   const Offer served = offer(query.iiif_version);
   const std::string profile = iiif_profile_uri(query.iiif_version, served.compliance_level);
 
@@ -125,14 +120,8 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Confi
         wants_ld ? fmt::format("application/ld+json;profile=\"{}\"", context) : "application/json");
     response.set_header("Link", fmt::format("<{}>;rel=\"profile\"", profile));
   } else {
-    const Plan plan = plan_image(query, info, limits);
-    RenderOptions options;
-    options.encode.jpeg_quality = config.jpeg_quality;
-    options.encode.dpi_x = info.dpi_x;
-    options.encode.dpi_y = info.dpi_y;
-    options.interpolation = Interpolation(config.interpolation);
-    response.body = render_image(*source, plan, options);
-    response.set_header("Content-Type", format_media_type(plan.format));
+    Plan plan;
+    response = render_response(query, image, config, {}, &plan);
     const IiifResolved resolved{info.width,     info.height,       plan.region.x,
                                 plan.region.y,  plan.region.width, plan.region.height,
                                 plan.out_width, plan.out_height};
@@ -140,7 +129,7 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Confi
     response.set_header(
         "Link", fmt::format("<{}>;rel=\"canonical\", <{}>;rel=\"profile\"", canonical, profile));
   }
-  response.set_header("Last-Modified", format_http_date(file_mtime(file)));
+  set_last_modified(response, file);
   return response;
 }
 

@@ -3,6 +3,7 @@
 // /iiif/{id}/... (the version IIIF_VERSION names).
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "serve/config.hpp"
@@ -14,8 +15,8 @@ namespace tessera {
 // Which IIIF version a path asks for, and the rest of the path after the prefix.
 struct IiifRoute {
   int version;
-  std::string_view prefix;  // "/iiif/3", "/iiif"
-  std::string_view rest;
+  std::string prefix;  // what ids put before "/{id}": "/iiif/3", "/iiif", ...
+  std::string rest;    // the path after the prefix and its '/', still encoded
 };
 
 std::optional<IiifRoute> match_iiif(std::string_view path, int default_version);

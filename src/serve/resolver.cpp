@@ -46,7 +46,7 @@ Resolver::Resolver(const fs::path& root) {
 
 const std::vector<std::string>& Resolver::image_extensions() {
   static const std::vector<std::string> extensions{".tif", ".tiff", ".ptif", ".TIF", ".TIFF",
-                                                   ".jp2", ".jpx", ".j2k", ".j2c", ".JP2"};
+                                                   ".jp2", ".jpx",  ".j2k",  ".j2c", ".JP2"};
   return extensions;
 }
 

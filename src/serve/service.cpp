@@ -1,13 +1,16 @@
 #include "serve/service.hpp"
 
 #include <fmt/format.h>
+#include <strings.h>
 
 #include <exception>
 #include <string_view>
 
 #include "common/error.hpp"
+#include "serve/http_date.hpp"
 #include "serve/iiif_endpoint.hpp"
 #include "serve/index_page.hpp"
+#include "serve/tile_endpoints.hpp"
 
 namespace tessera {
 
@@ -20,6 +23,24 @@ Response text_response(int status, std::string body,
   response.body = std::move(body);
   response.set_header("Content-Type", type);
   return response;
+}
+
+// A client that holds the current version gets 304 and no body: when its
+// If-Modified-Since is not older than the file's Last-Modified.
+void answer_not_modified(const Request& request, Response& response) {
+  if (response.status != 200) return;
+  const std::string& since = request.header("if-modified-since");
+  const std::string* modified = response.find_header("Last-Modified");
+  if (since.empty() || modified == nullptr) return;
+  const auto since_time = parse_http_date(since);
+  const auto modified_time = parse_http_date(*modified);
+  if (since_time && modified_time && *modified_time <= *since_time) {
+    response.status = 304;
+    response.body.clear();
+    std::erase_if(response.headers, [](const auto& header) {
+      return strcasecmp(header.first.c_str(), "Content-Length") == 0;
+    });
+  }
 }
 
 }  // namespace
@@ -38,6 +59,7 @@ Response Service::handle(const Request& request) const noexcept {
     response = text_response(500, "internal error\n");
   }
   if (!config_.cors.empty()) response.set_header("Access-Control-Allow-Origin", config_.cors);
+  answer_not_modified(request, response);
   return response;
 }
 
@@ -62,6 +84,12 @@ Response Service::route(const Request& request) const {
   }
   if (const auto iiif = match_iiif(request.path, config_.iiif_version)) {
     return handle_iiif(request, *iiif, config_, resolver_);
+  }
+  const std::string_view path = request.path;
+  if (path.starts_with("/deepzoom/")) return handle_deepzoom(path.substr(10), config_, resolver_);
+  if (path.starts_with("/zoomify/")) return handle_zoomify(path.substr(9), config_, resolver_);
+  if (path == "/iip" || path == "/iip/" || path == "/fcgi-bin/iipsrv.fcgi") {
+    return handle_iip(request, config_, resolver_);
   }
   not_found(fmt::format("no route for {}", request.path));
 }

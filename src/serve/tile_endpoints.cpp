@@ -1,0 +1,131 @@
+#include "serve/tile_endpoints.hpp"
+
+#include <fmt/format.h>
+
+#include <string>
+
+#include "common/error.hpp"
+#include "protocol/deepzoom.hpp"
+#include "protocol/iip.hpp"
+#include "protocol/tiling.hpp"
+#include "protocol/zoomify.hpp"
+#include "render/executor.hpp"
+#include "serve/iiif_endpoint.hpp"
+#include "serve/image_response.hpp"
+#include "serve/public_url.hpp"
+
+namespace tessera {
+
+namespace {
+
+// iipsrv's clients send absolute-looking paths (FIF=/images/x.tif) that are
+// relative to FILESYSTEM_PREFIX; under the image root they are relative.
+std::string_view without_leading_slashes(std::string_view path) {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  return path;
+}
+
+Response from_reply(const IipReply& reply) {
+  Response response = make_response(reply.status, reply.body, reply.content_type);
+  for (const auto& [name, value] : reply.headers) response.set_header(name, value);
+  return response;
+}
+
+IipOptions iip_options(const Config& config) {
+  IipOptions options;
+  options.max_cvt = config.max_cvt;
+  return options;
+}
+
+}  // namespace
+
+Response handle_deepzoom(std::string_view rest, const Config& config, const Resolver& resolver) {
+  const DeepZoomRequest request = parse_deepzoom(rest);
+  const OpenedImage image = open_identifier(resolver, request.identifier);
+  const ImageInfo& info = image.source->info();
+  const uint32_t tile_size = advertised_tile_width(info);
+  if (request.kind == DeepZoomRequest::Kind::Descriptor) {
+    Response response = make_response(200, describe_dzi(info, tile_size), "application/xml");
+    set_last_modified(response, image.file);
+    return response;
+  }
+  return render_response(deepzoom_tile_query(request, info, tile_size), image, config);
+}
+
+Response handle_zoomify(std::string_view rest, const Config& config, const Resolver& resolver) {
+  const ZoomifyRequest request = parse_zoomify(rest);
+  const OpenedImage image = open_identifier(resolver, request.identifier);
+  const ImageInfo& info = image.source->info();
+  const uint32_t tile_size = advertised_tile_width(info);
+  if (request.kind == ZoomifyRequest::Kind::Properties) {
+    Response response = make_response(200, describe_zoomify(info, tile_size), "application/xml");
+    set_last_modified(response, image.file);
+    return response;
+  }
+  return render_response(zoomify_tile_query(request, info, tile_size), image, config);
+}
+
+Response handle_iip(const Request& request, const Config& config, const Resolver& resolver) {
+  const IipRequest iip = parse_iip(request.query);
+  if (!iip.errors.empty()) return from_reply(iip_error_reply(iip.errors));
+
+  // The other protocols, reached through iipsrv's query-string forms.
+  switch (iip.action) {
+    case IipRequest::Action::DeepZoom:
+      return handle_deepzoom(without_leading_slashes(iip.path), config, resolver);
+    case IipRequest::Action::Zoomify:
+      return handle_zoomify(without_leading_slashes(iip.path), config, resolver);
+    case IipRequest::Action::Iiif: {
+      // Ids under this form are the script's URL with "?IIIF=" and the path.
+      const IiifRoute route{config.iiif_version, request.path + "?IIIF=",
+                            std::string(without_leading_slashes(iip.path))};
+      return handle_iiif(request, route, config, resolver);
+    }
+    default:
+      break;
+  }
+
+  require_implemented(iip);
+  const IipOptions options = iip_options(config);
+  OpenedImage image;
+  ImageInfo no_image;
+  if (iip.has_fif) image = open_identifier(resolver, without_leading_slashes(iip.fif));
+  const ImageInfo& info = image.source ? image.source->info() : no_image;
+  RenderOverrides overrides;
+  overrides.jpeg_quality = iip.quality;
+
+  switch (iip.action) {
+    case IipRequest::Action::None: {
+      Response response = from_reply(describe_iip_obj(iip.objects, info, options, iip.rotation));
+      if (image.source) set_last_modified(response, image.file);
+      return response;
+    }
+    case IipRequest::Action::Tile:
+      return render_response(iip_tile_query(iip, info, options), image, config, overrides);
+    case IipRequest::Action::Convert: {
+      Response response =
+          render_response(iip_cvt_query(iip, info, options), image, config, overrides);
+      // iipsrv names CVT downloads after the image.
+      const std::string name = image.file.stem().string() + "." + format_extension(iip.format);
+      if (name.find_first_of("\"\\\r\n") == std::string::npos) {
+        response.set_header("Content-Disposition", fmt::format("inline;filename=\"{}\"", name));
+      }
+      return response;
+    }
+    case IipRequest::Action::Tiles: {
+      // Several JPEG tiles in IIP's own framing, one reply.
+      std::string body;
+      for (const IipTilTile& tile : iip_til_tiles(iip, info, options)) {
+        const Response one = render_response(tile.query, image, config, overrides);
+        body += frame_iip_til_tile(iip.resolution, tile.index, one.body);
+      }
+      Response response = make_response(200, std::move(body), "application/vnd.netfpx");
+      set_last_modified(response, image.file);
+      return response;
+    }
+    default:
+      throw Error(500, "unhandled IIP action");
+  }
+}
+
+}  // namespace tessera

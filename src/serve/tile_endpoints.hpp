@@ -1,0 +1,22 @@
+#pragma once
+// The tile protocols iipsrv speaks besides IIIF: DeepZoom at /deepzoom/...,
+// Zoomify at /zoomify/..., and IIP's query strings at /iip and
+// /fcgi-bin/iipsrv.fcgi. Each parses with its protocol/ file and renders
+// through image_response.
+
+#include <string_view>
+
+#include "serve/config.hpp"
+#include "serve/request.hpp"
+#include "serve/resolver.hpp"
+
+namespace tessera {
+
+// `rest` is the path after "/deepzoom/" or "/zoomify/", still percent-encoded.
+Response handle_deepzoom(std::string_view rest, const Config& config, const Resolver& resolver);
+Response handle_zoomify(std::string_view rest, const Config& config, const Resolver& resolver);
+
+// An IIP request: the query string after '?'.
+Response handle_iip(const Request& request, const Config& config, const Resolver& resolver);
+
+}  // namespace tessera
