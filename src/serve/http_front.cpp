@@ -2,6 +2,7 @@
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including
 // <utility>; include it first.
+#include <array>
 #include <utility>
 
 #include <fmt/format.h>
@@ -32,6 +33,8 @@ constexpr auto kIdleTimeout = std::chrono::seconds(30);
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 // Image requests carry no body; anything larger is refused, not buffered.
 constexpr std::size_t kBodyLimit = 64 * 1024;
+// How much of a refused request is read and dropped before hanging up.
+constexpr std::size_t kLingerLimit = 1024 * 1024;
 
 Request to_request(const http::request<http::string_body>& message) {
   Request request;
@@ -84,6 +87,7 @@ class Session : public std::enable_shared_from_this<Session> {
       response.body = fmt::format("malformed HTTP request: {}\n", ec.message());
       response.set_header("Content-Type", "text/plain; charset=utf-8");
       keep_alive_ = false;
+      refused_ = true;
       head_ = false;
       method_ = "-";
       target_ = "-";
@@ -126,7 +130,10 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(kIdleTimeout);
     http::async_write(stream_, reply_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        if (ec || !self->keep_alive_) return self->close();
+                        if (ec) return self->close();
+                        if (!self->keep_alive_) {
+                          return self->refused_ ? self->linger_close() : self->close();
+                        }
                         self->read();
                       });
   }
@@ -137,10 +144,31 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.close();
   }
 
+  // After refusing a request whose bytes may still be arriving: stop
+  // sending, then read and drop what comes for a moment before closing.
+  // Closing at once with unread data makes the kernel send a reset, which
+  // can destroy the error response before the client has read it.
+  void linger_close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain(0);
+  }
+
+  void drain(std::size_t drained) {
+    stream_.async_read_some(asio::buffer(discard_), [self = shared_from_this(), drained](
+                                                        beast::error_code ec, std::size_t n) {
+      if (ec || drained + n > kLingerLimit) return self->stream_.close();
+      self->drain(drained + n);
+    });
+  }
+
   beast::tcp_stream stream_;
   const Service& service_;
   asio::thread_pool& workers_;
   beast::flat_buffer buffer_;
+  bool refused_ = false;  // the request was refused unread: linger before closing
+  std::array<char, 16384> discard_{};
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> reply_;  // alive until its write completes
   bool keep_alive_ = false;
