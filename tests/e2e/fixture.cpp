@@ -24,6 +24,12 @@ TestTree make_test_tree() {
   make_pyramid(tree.dir / "pattern.ppm", tree.root / "sub" / "deflate.tiff", 256,
                {"--compression", "deflate"});
   make_pyramid(tree.dir / "pattern.ppm", tree.root / "other.ptif", 128, {"--subifd"});
+  // The pattern as JPEG 2000: a lossless untiled .jp2 with 4 resolution
+  // levels, and a tiled raw codestream.
+  run_command({"opj_compress", "-i", (tree.dir / "pattern.ppm").string(), "-o",
+               (tree.root / "pattern.jp2").string(), "-n", "4"});
+  run_command({"opj_compress", "-i", (tree.dir / "pattern.ppm").string(), "-o",
+               (tree.root / "tiled.j2k").string(), "-n", "3", "-t", "256,256"});
   // A small RGBA image, lossless, for alpha and pixel-exact checks.
   tree.rgba = make_pattern(120, 80, 4);
   write_pnm(tree.dir / "rgba.pam", tree.rgba);
