@@ -220,6 +220,7 @@ struct CodingStyle {
 // copies only part of the precinct sizes into it.)
 struct MainHeader {
   bool complete = false;
+  bool high_throughput = false;  // HTJ2K (Part 15): Rsiz bit 14 or a CAP marker
   uint64_t width = 0, height = 0, x0 = 0, y0 = 0;
   uint64_t tile_w = 0, tile_h = 0, tile_x0 = 0, tile_y0 = 0;
   std::vector<std::array<uint32_t, 2>> subsampling;
@@ -256,6 +257,7 @@ MainHeader read_main_header(const auto& file, uint64_t soc) {
   for (int count = 0; count < 65536 && file.read_at(pos, marker, 4); ++count) {
     const uint32_t code = be16(marker), length = be16(marker + 2);
     if (code == 0xff90 || code == 0xff93 || (code & 0xff00) != 0xff00 || length < 2) break;
+    if (code == 0xff50) h.high_throughput = true;
     if (code == 0xff51 || code == 0xff52 || code == 0xff53) {
       body.resize(length - 2);
       if (!file.read_at(pos + 4, body.data(), body.size())) break;
@@ -263,6 +265,7 @@ MainHeader read_main_header(const auto& file, uint64_t soc) {
       const std::size_t n = body.size();
       if (code == 0xff51) {
         if (n < 36) return h;
+        h.high_throughput = h.high_throughput || (be16(b) & 0x4000) != 0;
         h.width = be32(b + 2), h.height = be32(b + 6), h.x0 = be32(b + 10), h.y0 = be32(b + 14);
         h.tile_w = be32(b + 18), h.tile_h = be32(b + 22);
         h.tile_x0 = be32(b + 26), h.tile_y0 = be32(b + 30);
@@ -452,7 +455,11 @@ Jp2Source::Jp2Source(const std::filesystem::path& path, Jp2Options options)
   if (!raw_codestream_ && !facts.has_codestream) {
     throw Error(500, "corrupt JPEG 2000: no codestream box in the JP2 header");
   }
-  check_declared_size(read_main_header(*file_, facts.codestream));
+  const MainHeader header = read_main_header(*file_, facts.codestream);
+  check_declared_size(header);
+  // OpenJPEG 2.5.0 decodes HTJ2K code-blocks wrongly when asked for part of
+  // an image (the samples come out shifted); the whole level decodes right.
+  decode_whole_levels_ = header.high_throughput;
 
   Decoder decoder(*file_, raw_codestream_, 0, 1);
   const opj_image_t& image = *decoder.image;
@@ -578,7 +585,8 @@ Raster Jp2Source::tile(int level, uint32_t tx, uint32_t ty) {
   const uint32_t h = std::min(li.tile_height, li.height - ly);
   const int bands = info_.bands;
   const uint64_t pixels = uint64_t(w) * h;
-  const uint64_t needed = pixels * (uint64_t(components_) * 4 * 2 +
+  const uint64_t decoded = decode_whole_levels_ ? uint64_t(li.width) * li.height : pixels;
+  const uint64_t needed = decoded * (uint64_t(components_) * 4 * 2 +
                                     uint64_t(bands) * bytes_per_sample(info_.sample_type));
   if (needed > kMaxDecodeBytes) {
     throw Error(500, fmt::format("JPEG 2000 tile too large to decode ({} MB)", needed >> 20));
@@ -587,9 +595,10 @@ Raster Jp2Source::tile(int level, uint32_t tx, uint32_t ty) {
   // The tile's area on the full-resolution reference grid: level pixel u
   // spans [u * 2^level, (u + 1) * 2^level).
   const uint64_t origin_x = ceil_div_pow2(x0_, level), origin_y = ceil_div_pow2(y0_, level);
-  const uint64_t ax0 = (origin_x + lx) << level, ay0 = (origin_y + ly) << level;
-  const uint64_t ax1 = std::min<uint64_t>(x1_, (origin_x + lx + w) << level);
-  const uint64_t ay1 = std::min<uint64_t>(y1_, (origin_y + ly + h) << level);
+  uint64_t ax0 = (origin_x + lx) << level, ay0 = (origin_y + ly) << level;
+  uint64_t ax1 = std::min<uint64_t>(x1_, (origin_x + lx + w) << level);
+  uint64_t ay1 = std::min<uint64_t>(y1_, (origin_y + ly + h) << level);
+  if (decode_whole_levels_) ax0 = x0_, ay0 = y0_, ax1 = x1_, ay1 = y1_;
 
   Decoder d(*file_, raw_codestream_, options_.max_layers, options_.threads);
   const auto where = [&] { return fmt::format("tile {},{} of level {}", tx, ty, level); };

@@ -59,6 +59,7 @@ class Jp2Source final : public ImageSource {
   uint32_t x0_ = 0, y0_ = 0, x1_ = 0, y1_ = 0;
   int components_ = 0;  // after palette expansion: what a decode returns
   int layers_ = 0;
+  bool decode_whole_levels_ = false;  // see the constructor: HTJ2K
   bool ycc_ = false;   // sYCC samples to convert to RGB
   bool cdef_ = false;  // a channel definition box says which band is alpha
 };

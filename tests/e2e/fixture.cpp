@@ -30,6 +30,9 @@ TestTree make_test_tree() {
                (tree.root / "pattern.jp2").string(), "-n", "4"});
   run_command({"opj_compress", "-i", (tree.dir / "pattern.ppm").string(), "-o",
                (tree.root / "tiled.j2k").string(), "-n", "3", "-t", "256,256"});
+  // HTJ2K (JPEG 2000 part 15), lossless, made by OpenJPH.
+  run_command({"ojph_compress", "-i", (tree.dir / "pattern.ppm").string(), "-o",
+               (tree.root / "htj2k.j2c").string(), "-num_decomps", "3", "-reversible", "true"});
   // A small RGBA image, lossless, for alpha and pixel-exact checks.
   tree.rgba = make_pattern(120, 80, 4);
   write_pnm(tree.dir / "rgba.pam", tree.rgba);

@@ -44,6 +44,8 @@ TEST_F(Jp2Served, EveryProtocolAgreesWithTheTiff) {
        "/iiif/3/sub%2Fdeflate/256,256,256,256/max/0/default.png", 0.0},
       {"/iiif/3/tiled.j2k/768,512,232,188/max/0/default.png",
        "/iiif/3/sub%2Fdeflate/768,512,232,188/max/0/default.png", 0.0},
+      {"/iiif/3/htj2k.j2c/0,0,1000,700/max/0/default.png",
+       "/iiif/3/sub%2Fdeflate/full/max/0/default.png", 0.0},
       {"/iiif/3/pattern.jp2/full/250,/0/default.png",
        "/iiif/3/sub%2Fdeflate/full/250,/0/default.png", 3.0},
       {"/deepzoom/pattern.jp2_files/10/1_1.png", "/deepzoom/sub/deflate.tiff_files/10/1_1.png",
