@@ -100,7 +100,10 @@ std::unique_ptr<ImageSource> ImageCache::open(const std::filesystem::path& path)
 }
 
 ImageLease ImageCache::acquire(const std::filesystem::path& path) {
-  const FileIdentity identity = file_identity(path);
+  return acquire(path, file_identity(path));
+}
+
+ImageLease ImageCache::acquire(const std::filesystem::path& path, const FileIdentity& identity) {
   const std::string key = path.string();
 
   if (identity != FileIdentity{}) {
@@ -110,14 +113,14 @@ ImageLease ImageCache::acquire(const std::filesystem::path& path) {
     }
   }
 
-  // Open, then stat again: if the file changed between the two stats the
-  // source may hold either version, so it is lent under no cached entry.
+  // Open, then stat again: if the file changed since `identity` was taken
+  // the source may hold either version, so it is lent under no cached entry
+  // and with an unknown (all-zero) identity, which no cache keys on.
   std::unique_ptr<ImageSource> source = open(path);
+  const bool stable = identity != FileIdentity{} && file_identity(path) == identity;
   auto entry = std::make_shared<const detail::ImageEntry>(
-      identity, std::make_shared<const ImageInfo>(source->info()), pool_);
-  if (identity == FileIdentity{} || file_identity(path) != identity) {
-    return ImageLease(std::move(entry), std::move(source));
-  }
+      stable ? identity : FileIdentity{}, std::make_shared<const ImageInfo>(source->info()), pool_);
+  if (!stable) return ImageLease(std::move(entry), std::move(source));
   // Another thread may have put a current entry in meanwhile (or this one
   // found every source of the current entry lent): join it, so that this
   // source ends up in that entry's pool.

@@ -59,7 +59,8 @@ class ImageLease {
   ImageSource* operator->() const noexcept { return source_.get(); }
 
   // The identity of the file as it was when the source was opened: the key
-  // for caches of what is derived from this file.
+  // for caches of what is derived from this file. All zero when the file
+  // changed while it was being opened (the caches then keep nothing).
   const FileIdentity& identity() const noexcept;
   // The same metadata as source().info(), shareable past the lease.
   const std::shared_ptr<const ImageInfo>& info() const noexcept;
@@ -85,6 +86,9 @@ class ImageCache {
   // An open source of the file at `path` as it is now, for the caller alone.
   // Throws what open_image() throws (Error 404 when the file is missing).
   ImageLease acquire(const std::filesystem::path& path);
+  // The same, for a caller that has just taken file_identity(path) itself
+  // (to look up a response cache first) and so saves a second stat().
+  ImageLease acquire(const std::filesystem::path& path, const FileIdentity& identity);
 
   // The metadata of the file at `path` as it is now, without lending a
   // source (one is opened on a miss and left idle for the next acquire).

@@ -139,6 +139,24 @@ TEST_F(ImageCacheTest, SameSizeRewriteWithNewMtimeIsSeen) {
   EXPECT_EQ(opens_, 2);
 }
 
+TEST_F(ImageCacheTest, AnOlderIdentityFromTheCallerIsNotCached) {
+  ImageCache cache(counting());
+  const fs::path path = work_ / "img.tif";
+  const FileIdentity before = file_identity(path);
+  replace_image("b.tif");
+  // The caller stat()ed before the change: what it is lent is the new file,
+  // and it must not be filed under the old identity.
+  {
+    ImageLease lease = cache.acquire(path, before);
+    EXPECT_EQ(lease->info().width, 520u);
+    EXPECT_EQ(lease.identity(), FileIdentity{});
+  }
+  EXPECT_EQ(cache.stats().files.entries, 0u);
+  ImageLease lease = cache.acquire(path);
+  EXPECT_EQ(lease->info().width, 520u);
+  EXPECT_EQ(lease.identity(), file_identity(path));
+}
+
 TEST_F(ImageCacheTest, AMissingFileThrows404) {
   ImageCache cache(counting());
   try {
