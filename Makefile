@@ -10,7 +10,7 @@ JOBS       ?= $(shell nproc)
 
 CMAKE_COMMON = -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
-.PHONY: all setup build asan test unit e2e serve demo format clean
+.PHONY: all setup build asan test unit e2e serve demo format clean bench
 
 all: build
 
@@ -33,6 +33,21 @@ test: setup
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@echo "== unit tests under ASan + UBSan =="
 	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+# Micro-benchmarks, then Tessera against iipsrv under load (bench/http_bench.py);
+# writes docs/benchmarks.md. BENCH_ARGS passes options, e.g.
+# BENCH_ARGS="--workloads hot,tiles --duration 5".
+BENCH_CACHE ?= $(HOME)/.cache/tessera-bench
+BENCH_ARGS  ?=
+bench: setup
+	@scripts/bench-setup.sh
+	@$(MAKE) --no-print-directory build
+	@cmake --build $(BUILD) --target micro_bench
+	@python3 bench/http_bench.py --cache $(BENCH_CACHE) --images-only
+	@echo "== micro-benchmarks =="
+	@TESSERA_BENCH_IMAGES=$(BENCH_CACHE)/images $(BUILD)/micro_bench --benchmark_min_time=0.3
+	@echo "== Tessera and iipsrv under load =="
+	@python3 bench/http_bench.py --build $(BUILD) --cache $(BENCH_CACHE) $(BENCH_ARGS)
 
 demo: setup
 	@scripts/demo-image.sh $(IMAGES)

@@ -1,0 +1,167 @@
+// Micro-benchmarks of the steps a request is made of: decoding one stored
+// tile, resampling, encoding, and a cache hit. They read the photograph
+// pyramids that `make bench` makes (TESSERA_BENCH_IMAGES, the folder of
+// photo_jpeg.tif and friends); without it they make a small pattern pyramid,
+// whose smooth content makes JPEG cheaper than a photograph does.
+
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cache/lru_cache.hpp"
+#include "cache/response_cache.hpp"
+#include "encode/encoder.hpp"
+#include "image/image_source.hpp"
+#include "process/resample.hpp"
+#include "support/test_images.hpp"
+
+namespace fs = std::filesystem;
+using namespace tessera;
+
+namespace {
+
+// The folder of the benchmark images, made on first use when none is given.
+const fs::path& images() {
+  static const fs::path dir = [] {
+    if (const char* env = std::getenv("TESSERA_BENCH_IMAGES"); env && *env) return fs::path(env);
+    const fs::path tmp = testing::make_temp_dir("tessera-micro");
+    testing::write_pnm(tmp / "src.ppm", testing::make_pattern(4096, 3072, 3));
+    testing::make_pyramid(tmp / "src.ppm", tmp / "photo_jpeg.tif", 256,
+                          {"--compression", "jpeg", "--Q", "90"});
+    testing::make_pyramid(tmp / "src.ppm", tmp / "photo_deflate.tif", 256,
+                          {"--compression", "deflate"});
+    testing::run_command({"opj_compress", "-i", (tmp / "src.ppm").string(), "-o",
+                          (tmp / "photo.jp2").string(), "-n", "6", "-r", "20,10,5,2"});
+    return tmp;
+  }();
+  return dir;
+}
+
+// Tiles of level 0 around the middle, a different one each iteration so
+// libtiff's and the CPU's caches do not flatter the decoder.
+void decode_tiles(benchmark::State& state, const char* file) {
+  const fs::path path = images() / file;
+  if (!fs::exists(path)) {
+    state.SkipWithError(("missing " + path.string()).c_str());
+    return;
+  }
+  std::unique_ptr<ImageSource> source = open_image(path);
+  const LevelInfo& level = source->info().levels.at(0);
+  const uint32_t across = level.tiles_across(), down = level.tiles_down();
+  uint32_t n = 0;
+  for (auto _ : state) {
+    const uint32_t tx = across / 2 + n % 8, ty = down / 2 + (n / 8) % 8;
+    ++n;
+    Raster tile = source->tile(0, tx % across, ty % down);
+    benchmark::DoNotOptimize(tile.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_DecodeTile_JpegTiff(benchmark::State& state) { decode_tiles(state, "photo_jpeg.tif"); }
+void BM_DecodeTile_DeflateTiff(benchmark::State& state) {
+  decode_tiles(state, "photo_deflate.tif");
+}
+void BM_DecodeTile_Jp2(benchmark::State& state) { decode_tiles(state, "photo.jp2"); }
+BENCHMARK(BM_DecodeTile_JpegTiff)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DecodeTile_DeflateTiff)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DecodeTile_Jp2)->Unit(benchmark::kMillisecond);
+
+void BM_OpenTiff(benchmark::State& state) {
+  const fs::path path = images() / "photo_jpeg.tif";
+  for (auto _ : state) {
+    auto source = open_image(path);
+    benchmark::DoNotOptimize(source.get());
+  }
+}
+BENCHMARK(BM_OpenTiff)->Unit(benchmark::kMicrosecond);
+
+// A photographic raster of w x h: stored tiles pasted together.
+Raster photo_raster(uint32_t w, uint32_t h) {
+  std::unique_ptr<ImageSource> source = open_image(images() / "photo_jpeg.tif");
+  const LevelInfo& level = source->info().levels.at(0);
+  Raster out(w, h, source->info().bands);
+  const uint32_t tx0 = level.tiles_across() / 3, ty0 = level.tiles_down() / 3;
+  for (uint32_t y = 0; y < h; y += level.tile_height) {
+    for (uint32_t x = 0; x < w; x += level.tile_width) {
+      const Raster tile = source->tile(0, tx0 + x / level.tile_width, ty0 + y / level.tile_height);
+      out.paste(tile, x, y);
+    }
+  }
+  return out;
+}
+
+void resample_bench(benchmark::State& state, uint32_t in_w, uint32_t in_h, uint32_t out_w,
+                    Interpolation interpolation) {
+  const Raster src = photo_raster(in_w, in_h);
+  const uint32_t out_h = uint32_t(uint64_t(in_h) * out_w / in_w);
+  for (auto _ : state) {
+    Raster out =
+        resample(src, SourceWindow{0, 0, double(in_w), double(in_h)}, out_w, out_h, interpolation);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(src.size_bytes()));
+}
+
+void BM_Resample_1024_to_512_Bilinear(benchmark::State& state) {
+  resample_bench(state, 1024, 1024, 512, Interpolation::Bilinear);
+}
+void BM_Resample_1024_to_512_Lanczos3(benchmark::State& state) {
+  resample_bench(state, 1024, 1024, 512, Interpolation::Lanczos3);
+}
+void BM_Resample_1250_to_1000_Bilinear(benchmark::State& state) {
+  resample_bench(state, 1250, 937, 1000, Interpolation::Bilinear);
+}
+BENCHMARK(BM_Resample_1024_to_512_Bilinear)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Resample_1024_to_512_Lanczos3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Resample_1250_to_1000_Bilinear)->Unit(benchmark::kMillisecond);
+
+void encode_bench(benchmark::State& state, Format format) {
+  const Raster tile = photo_raster(256, 256);
+  EncodeOptions options;
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    std::string out = encode_image(tile, format, options);
+    bytes = out.size();
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["out_bytes"] = double(bytes);
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Encode256_Jpeg(benchmark::State& state) { encode_bench(state, Format::Jpeg); }
+void BM_Encode256_Png(benchmark::State& state) { encode_bench(state, Format::Png); }
+void BM_Encode256_Webp(benchmark::State& state) { encode_bench(state, Format::Webp); }
+BENCHMARK(BM_Encode256_Jpeg)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Encode256_Png)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Encode256_Webp)->Unit(benchmark::kMicrosecond);
+
+// A response-cache hit from several threads at once: the cost the hot tile
+// will pay per request once the cache is wired in.
+void BM_ResponseCacheHit(benchmark::State& state) {
+  static ResponseCache* cache = [] {
+    auto* c = new ResponseCache(ResponseCache::budget_from_megabytes(10));
+    for (int i = 0; i < 256; ++i) {
+      auto r = std::make_shared<CachedResponse>();
+      r->body = std::string(20000, 'x');
+      c->put("iiif3/photo_jpeg.tif/" + std::to_string(i), FileIdentity{1, 2, 3, 4}, r);
+    }
+    return c;
+  }();
+  int i = int(state.thread_index()) * 37;
+  for (auto _ : state) {
+    auto hit =
+        cache->get("iiif3/photo_jpeg.tif/" + std::to_string(i++ % 256), FileIdentity{1, 2, 3, 4});
+    benchmark::DoNotOptimize(hit.get());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ResponseCacheHit)->ThreadRange(1, 4)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

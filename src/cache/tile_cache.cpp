@@ -1,0 +1,51 @@
+#include "cache/tile_cache.hpp"
+
+namespace tessera {
+
+namespace {
+
+// Bookkeeping per entry beyond the pixels: the list node, the index node,
+// the key and the shared_ptr's control block.
+constexpr std::size_t kEntryOverhead = 160;
+// A 256x256 RGB tile, to size the shards.
+constexpr std::size_t kTypicalTile = 256 * 256 * 3;
+
+}  // namespace
+
+std::size_t TileKeyHash::operator()(const TileKey& key) const noexcept {
+  std::size_t h = std::hash<uint64_t>{}(key.file.inode);
+  hash_mix(h, std::hash<uint64_t>{}(key.file.device));
+  hash_mix(h, std::hash<uint64_t>{}(key.file.size));
+  hash_mix(h, std::hash<int64_t>{}(key.file.mtime_ns));
+  hash_mix(h, std::hash<uint64_t>{}((uint64_t(key.tx) << 32) | key.ty));
+  hash_mix(h, std::hash<int>{}(key.level));
+  return h;
+}
+
+TileCache::TileCache(std::size_t budget_bytes) : tiles_(budget_bytes, 16, kTypicalTile) {}
+
+std::size_t TileCache::charge(const Raster& tile) noexcept {
+  return tile.size_bytes() + sizeof(Raster) + kEntryOverhead;
+}
+
+void TileCache::put(const TileKey& key, std::shared_ptr<const Raster> tile) {
+  if (!tile) return;
+  const std::size_t bytes = charge(*tile);
+  tiles_.put(key, std::move(tile), bytes);
+}
+
+std::shared_ptr<const Raster> TileCache::tile(ImageSource& source, const FileIdentity& file,
+                                              int level, uint32_t tx, uint32_t ty) {
+  const TileKey key{file, level, tx, ty};
+  if (auto hit = tiles_.get(key)) return hit;
+  auto decoded = std::make_shared<const Raster>(source.tile(level, tx, ty));
+  // A file whose identity is unknown (stat failed) must not share entries.
+  if (file != FileIdentity{}) put(key, decoded);
+  return decoded;
+}
+
+Raster CachingSource::tile(int level, uint32_t tx, uint32_t ty) {
+  return *shared_tile(level, tx, ty);
+}
+
+}  // namespace tessera

@@ -1,0 +1,76 @@
+#pragma once
+// Decoded stored tiles, kept so that neighbouring region requests (a viewer
+// panning at a scale between two levels, a client cutting 1024x1024 regions)
+// decode each tile of the file once. Keyed by the file's identity, so a
+// changed file never hits an old tile.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "cache/lru_cache.hpp"
+#include "image/image_source.hpp"
+#include "serve/file_info.hpp"
+
+namespace tessera {
+
+struct TileKey {
+  FileIdentity file;
+  int level = 0;
+  uint32_t tx = 0, ty = 0;
+  bool operator==(const TileKey&) const = default;
+};
+
+struct TileKeyHash {
+  std::size_t operator()(const TileKey& key) const noexcept;
+};
+
+class TileCache {
+ public:
+  // budget_bytes 0 disables the cache (every tile is decoded).
+  explicit TileCache(std::size_t budget_bytes);
+
+  std::shared_ptr<const Raster> get(const TileKey& key) { return tiles_.get(key); }
+  void put(const TileKey& key, std::shared_ptr<const Raster> tile);
+
+  // Tile (level, tx, ty) of `source`, whose file has identity `file`: from
+  // the cache, or decoded by `source` and kept. Throws what source.tile()
+  // throws; nothing is kept then.
+  std::shared_ptr<const Raster> tile(ImageSource& source, const FileIdentity& file, int level,
+                                     uint32_t tx, uint32_t ty);
+
+  bool enabled() const noexcept { return tiles_.enabled(); }
+  CacheStats stats() const { return tiles_.stats(); }
+
+  // What one tile costs against the budget: its pixels and the bookkeeping.
+  static std::size_t charge(const Raster& tile) noexcept;
+
+ private:
+  ShardedLruCache<TileKey, Raster, TileKeyHash> tiles_;
+};
+
+// An ImageSource that reads its tiles through a TileCache: hand it to the
+// executor in place of the source it wraps. Like any source, one thread at a
+// time; the cache itself is shared.
+class CachingSource final : public ImageSource {
+ public:
+  CachingSource(ImageSource& inner, const FileIdentity& file, TileCache& cache)
+      : inner_(inner), file_(file), cache_(cache) {}
+
+  const ImageInfo& info() const noexcept override { return inner_.info(); }
+
+  // A copy of the cached tile (the caller owns and may change it).
+  Raster tile(int level, uint32_t tx, uint32_t ty) override;
+
+  // The cached tile itself, without a copy, for callers that only read it.
+  std::shared_ptr<const Raster> shared_tile(int level, uint32_t tx, uint32_t ty) {
+    return cache_.tile(inner_, file_, level, tx, ty);
+  }
+
+ private:
+  ImageSource& inner_;
+  FileIdentity file_;
+  TileCache& cache_;
+};
+
+}  // namespace tessera
