@@ -62,10 +62,10 @@ std::optional<IiifRoute> match_iiif(std::string_view path, int default_version) 
   return std::nullopt;
 }
 
-Response handle_iiif(const Request& request, const IiifRoute& route, const Config& config,
-                     const Resolver& resolver) {
+Response handle_iiif(const Request& request, const IiifRoute& route, const ServeContext& context) {
+  const Config& config = context.config;
   const Query query = parse_iiif(route.rest, route.version);
-  const std::filesystem::path file = resolver.resolve(query.identifier);
+  const std::filesystem::path file = context.resolver.resolve(query.identifier);
   const std::string service_id =
       public_origin(request, config) + route.prefix + "/" + percent_encode_path(query.identifier);
 
@@ -78,10 +78,8 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Confi
     return response;
   }
 
-  OpenedImage image;
-  image.file = file;
-  image.source = open_image(file);
-  const ImageInfo& info = image.source->info();
+  const OpenedImage image = open_file(context, file);
+  const ImageInfo& info = *image.info;
   const Limits limits = configured_limits(config);
   const Offer served = offer(query.iiif_version);
   const std::string profile = iiif_profile_uri(query.iiif_version, served.compliance_level);
@@ -121,7 +119,7 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Confi
     response.set_header("Link", fmt::format("<{}>;rel=\"profile\"", profile));
   } else {
     Plan plan;
-    response = render_response(query, image, config, {}, &plan);
+    response = render_response(query, image, context, {}, &plan);
     const IiifResolved resolved{info.width,     info.height,       plan.region.x,
                                 plan.region.y,  plan.region.width, plan.region.height,
                                 plan.out_width, plan.out_height};

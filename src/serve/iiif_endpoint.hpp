@@ -6,9 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "serve/config.hpp"
 #include "serve/request.hpp"
-#include "serve/resolver.hpp"
+#include "serve/serve_context.hpp"
 
 namespace tessera {
 
@@ -23,7 +22,6 @@ std::optional<IiifRoute> match_iiif(std::string_view path, int default_version);
 
 // Answers one IIIF request; throws Error for the service to turn into an
 // error response.
-Response handle_iiif(const Request& request, const IiifRoute& route, const Config& config,
-                     const Resolver& resolver);
+Response handle_iiif(const Request& request, const IiifRoute& route, const ServeContext& context);
 
 }  // namespace tessera

@@ -1,36 +1,77 @@
 #include "serve/image_response.hpp"
 
+#include <fmt/format.h>
+
+#include "cache/image_cache.hpp"
+#include "cache/response_cache.hpp"
+#include "cache/tile_cache.hpp"
 #include "render/executor.hpp"
-#include "serve/file_info.hpp"
 #include "serve/http_date.hpp"
 
 namespace tessera {
 
-OpenedImage open_identifier(const Resolver& resolver, std::string_view identifier) {
+namespace {
+
+// Everything that decides a rendered response's bytes, protocol-free: equal
+// keys give equal bytes, so a DeepZoom tile and the IIIF request for the same
+// pixels share one cache entry.
+std::string render_key(const Plan& plan, const RenderOptions& options) {
+  return fmt::format("{},{},{},{}/{}x{}/{}{}/{}/{}/q{},{},{}/i{}", plan.region.x, plan.region.y,
+                     plan.region.width, plan.region.height, plan.out_width, plan.out_height,
+                     plan.rotation.mirror ? "!" : "", plan.rotation.degrees,
+                     quality_name(plan.quality), format_extension(plan.format),
+                     options.encode.jpeg_quality, options.encode.png_level,
+                     options.encode.webp_quality, int(options.interpolation));
+}
+
+}  // namespace
+
+OpenedImage open_file(const ServeContext& context, const std::filesystem::path& file) {
   OpenedImage image;
-  image.file = resolver.resolve(identifier);
-  image.source = open_image(image.file);
+  image.file = file;
+  image.identity = file_identity(file);
+  image.info = context.images.info(file);
   return image;
+}
+
+OpenedImage open_identifier(const ServeContext& context, std::string_view identifier) {
+  return open_file(context, context.resolver.resolve(identifier));
 }
 
 Limits configured_limits(const Config& config) {
   return Limits{config.max_cvt, config.max_cvt, config.max_area};
 }
 
-Response render_response(const Query& query, const OpenedImage& image, const Config& config,
+Response render_response(const Query& query, const OpenedImage& image, const ServeContext& context,
                          const RenderOverrides& overrides, Plan* plan_out) {
-  const ImageInfo& info = image.source->info();
+  const Config& config = context.config;
+  const ImageInfo& info = *image.info;
   const Plan plan = plan_image(query, info, configured_limits(config));
+  if (plan_out) *plan_out = plan;
+
   RenderOptions options;
   options.interpolation = Interpolation(config.interpolation);
   options.encode.jpeg_quality =
       overrides.jpeg_quality >= 0 ? overrides.jpeg_quality : config.jpeg_quality;
   options.encode.dpi_x = info.dpi_x;
   options.encode.dpi_y = info.dpi_y;
-  Response response = make_response(200, render_image(*image.source, plan, options),
-                                    format_media_type(plan.format));
-  set_last_modified(response, image.file);
-  if (plan_out) *plan_out = plan;
+
+  const std::string key = render_key(plan, options);
+  std::shared_ptr<const CachedResponse> cached = context.responses.get(key, image.identity);
+  if (!cached) {
+    ImageLease lease = context.images.acquire(image.file, image.identity);
+    CachingSource source(lease.source(), lease.identity(), context.tiles);
+    auto fresh = std::make_shared<CachedResponse>();
+    fresh->body = render_image(source, plan, options);
+    fresh->headers = {{"Content-Type", format_media_type(plan.format)},
+                      {"Last-Modified", format_http_date(image.identity.mtime_ns / 1'000'000'000)}};
+    context.responses.put(key, lease.identity(), fresh);
+    cached = std::move(fresh);
+  }
+  Response response;
+  response.status = 200;
+  response.headers = cached->headers;
+  response.body = cached->body;
   return response;
 }
 

@@ -1,28 +1,34 @@
 #pragma once
-// What every protocol endpoint does once it has a Query: open the image the
-// identifier names, plan, render, encode, and dress the bytes as a Response.
+// What every protocol endpoint does once it has a Query: find the image the
+// identifier names, plan, and answer from the response cache or render
+// (through the tile cache) and encode, dressing the bytes as a Response.
 
 #include <filesystem>
 #include <memory>
 #include <string_view>
 
-#include "image/image_source.hpp"
+#include "image/image_info.hpp"
 #include "protocol/query.hpp"
 #include "render/planner.hpp"
-#include "serve/config.hpp"
+#include "serve/file_info.hpp"
 #include "serve/request.hpp"
-#include "serve/resolver.hpp"
+#include "serve/serve_context.hpp"
 
 namespace tessera {
 
+// An image found under the root: its file, the file's identity now, and its
+// metadata (from the image cache; no source is held).
 struct OpenedImage {
   std::filesystem::path file;
-  std::unique_ptr<ImageSource> source;
+  FileIdentity identity;
+  std::shared_ptr<const ImageInfo> info;
 };
 
-// Resolves the identifier under the image root and opens the file. Throws
-// the resolver's and the reader's Errors (400, 403, 404, 500).
-OpenedImage open_identifier(const Resolver& resolver, std::string_view identifier);
+// Resolves the identifier under the image root and reads the file's
+// metadata. Throws the resolver's and the reader's Errors (400, 403, 404, 500).
+OpenedImage open_identifier(const ServeContext& context, std::string_view identifier);
+// The same for a file already resolved.
+OpenedImage open_file(const ServeContext& context, const std::filesystem::path& file);
 
 // The output limits configuration sets (MAX_CVT, MAX_AREA).
 Limits configured_limits(const Config& config);
@@ -32,11 +38,12 @@ struct RenderOverrides {
   int jpeg_quality = -1;  // -1: JPEG_QUALITY
 };
 
-// Plans and renders `query` against the open image: a 200 response with the
-// encoded bytes, their Content-Type and the file's Last-Modified. Throws the
-// planner's Errors. `plan_out`, when given, receives the plan (for canonical
-// links).
-Response render_response(const Query& query, const OpenedImage& image, const Config& config,
+// Plans `query` against the image and answers it: a 200 response with the
+// encoded bytes, their Content-Type and the file's Last-Modified, from the
+// response cache when the same plan of the same file was rendered before.
+// Throws the planner's and the reader's Errors. `plan_out`, when given,
+// receives the plan (for canonical links).
+Response render_response(const Query& query, const OpenedImage& image, const ServeContext& context,
                          const RenderOverrides& overrides = {}, Plan* plan_out = nullptr);
 
 // Sets Last-Modified from the file.

@@ -6,6 +6,9 @@
 #include <exception>
 #include <string_view>
 
+#include "cache/image_cache.hpp"
+#include "cache/response_cache.hpp"
+#include "cache/tile_cache.hpp"
 #include "common/error.hpp"
 #include "serve/http_date.hpp"
 #include "serve/iiif_endpoint.hpp"
@@ -45,7 +48,20 @@ void answer_not_modified(const Request& request, Response& response) {
 
 }  // namespace
 
-Service::Service(Config config) : config_(std::move(config)), resolver_(config_.image_root) {}
+// Until their settings are wired: iipsrv's default response cache (10 of its
+// megabytes) and room for about 256 decoded 256x256 RGB tiles.
+constexpr double kResponseCacheMegabytes = 10;
+constexpr std::size_t kTileCacheBytes = 64u << 20;
+
+Service::Service(Config config)
+    : config_(std::move(config)),
+      resolver_(config_.image_root),
+      images_(std::make_unique<ImageCache>()),
+      tiles_(std::make_unique<TileCache>(kTileCacheBytes)),
+      responses_(std::make_unique<ResponseCache>(
+          ResponseCache::budget_from_megabytes(kResponseCacheMegabytes))) {}
+
+Service::~Service() = default;
 
 Response Service::handle(const Request& request) const noexcept {
   Response response;
@@ -64,6 +80,7 @@ Response Service::handle(const Request& request) const noexcept {
 }
 
 Response Service::route(const Request& request) const {
+  const ServeContext context{config_, resolver_, *images_, *tiles_, *responses_};
   if (request.method == "OPTIONS") {
     Response response;
     response.status = 204;
@@ -83,13 +100,13 @@ Response Service::route(const Request& request) const {
     return text_response(200, render_index_page(resolver_), "text/html; charset=utf-8");
   }
   if (const auto iiif = match_iiif(request.path, config_.iiif_version)) {
-    return handle_iiif(request, *iiif, config_, resolver_);
+    return handle_iiif(request, *iiif, context);
   }
   const std::string_view path = request.path;
-  if (path.starts_with("/deepzoom/")) return handle_deepzoom(path.substr(10), config_, resolver_);
-  if (path.starts_with("/zoomify/")) return handle_zoomify(path.substr(9), config_, resolver_);
+  if (path.starts_with("/deepzoom/")) return handle_deepzoom(path.substr(10), context);
+  if (path.starts_with("/zoomify/")) return handle_zoomify(path.substr(9), context);
   if (path == "/iip" || path == "/iip/" || path == "/fcgi-bin/iipsrv.fcgi") {
-    return handle_iip(request, config_, resolver_);
+    return handle_iip(request, context);
   }
   not_found(fmt::format("no route for {}", request.path));
 }

@@ -3,16 +3,23 @@
 // Both network fronts call it from worker threads, and most end-to-end
 // behaviour can be tested by calling it directly.
 
+#include <memory>
+
 #include "serve/config.hpp"
 #include "serve/request.hpp"
 #include "serve/resolver.hpp"
 
 namespace tessera {
 
+class ImageCache;
+class TileCache;
+class ResponseCache;
+
 class Service {
  public:
   // Throws std::invalid_argument if the image root does not exist.
   explicit Service(Config config);
+  ~Service();
 
   // Thread-safe; never throws: every failure becomes an error response.
   Response handle(const Request& request) const noexcept;
@@ -24,6 +31,10 @@ class Service {
 
   Config config_;
   Resolver resolver_;
+  // Shared by all worker threads; each locks only its own shards.
+  std::unique_ptr<ImageCache> images_;
+  std::unique_ptr<TileCache> tiles_;
+  std::unique_ptr<ResponseCache> responses_;
 };
 
 }  // namespace tessera

@@ -39,47 +39,48 @@ IipOptions iip_options(const Config& config) {
 
 }  // namespace
 
-Response handle_deepzoom(std::string_view rest, const Config& config, const Resolver& resolver) {
+Response handle_deepzoom(std::string_view rest, const ServeContext& context) {
   const DeepZoomRequest request = parse_deepzoom(rest);
-  const OpenedImage image = open_identifier(resolver, request.identifier);
-  const ImageInfo& info = image.source->info();
+  const OpenedImage image = open_identifier(context, request.identifier);
+  const ImageInfo& info = *image.info;
   const uint32_t tile_size = advertised_tile_width(info);
   if (request.kind == DeepZoomRequest::Kind::Descriptor) {
     Response response = make_response(200, describe_dzi(info, tile_size), "application/xml");
     set_last_modified(response, image.file);
     return response;
   }
-  return render_response(deepzoom_tile_query(request, info, tile_size), image, config);
+  return render_response(deepzoom_tile_query(request, info, tile_size), image, context);
 }
 
-Response handle_zoomify(std::string_view rest, const Config& config, const Resolver& resolver) {
+Response handle_zoomify(std::string_view rest, const ServeContext& context) {
   const ZoomifyRequest request = parse_zoomify(rest);
-  const OpenedImage image = open_identifier(resolver, request.identifier);
-  const ImageInfo& info = image.source->info();
+  const OpenedImage image = open_identifier(context, request.identifier);
+  const ImageInfo& info = *image.info;
   const uint32_t tile_size = advertised_tile_width(info);
   if (request.kind == ZoomifyRequest::Kind::Properties) {
     Response response = make_response(200, describe_zoomify(info, tile_size), "application/xml");
     set_last_modified(response, image.file);
     return response;
   }
-  return render_response(zoomify_tile_query(request, info, tile_size), image, config);
+  return render_response(zoomify_tile_query(request, info, tile_size), image, context);
 }
 
-Response handle_iip(const Request& request, const Config& config, const Resolver& resolver) {
+Response handle_iip(const Request& request, const ServeContext& context) {
+  const Config& config = context.config;
   const IipRequest iip = parse_iip(request.query);
   if (!iip.errors.empty()) return from_reply(iip_error_reply(iip.errors));
 
   // The other protocols, reached through iipsrv's query-string forms.
   switch (iip.action) {
     case IipRequest::Action::DeepZoom:
-      return handle_deepzoom(without_leading_slashes(iip.path), config, resolver);
+      return handle_deepzoom(without_leading_slashes(iip.path), context);
     case IipRequest::Action::Zoomify:
-      return handle_zoomify(without_leading_slashes(iip.path), config, resolver);
+      return handle_zoomify(without_leading_slashes(iip.path), context);
     case IipRequest::Action::Iiif: {
       // Ids under this form are the script's URL with "?IIIF=" and the path.
       const IiifRoute route{config.iiif_version, request.path + "?IIIF=",
                             std::string(without_leading_slashes(iip.path))};
-      return handle_iiif(request, route, config, resolver);
+      return handle_iiif(request, route, context);
     }
     default:
       break;
@@ -89,22 +90,22 @@ Response handle_iip(const Request& request, const Config& config, const Resolver
   const IipOptions options = iip_options(config);
   OpenedImage image;
   ImageInfo no_image;
-  if (iip.has_fif) image = open_identifier(resolver, without_leading_slashes(iip.fif));
-  const ImageInfo& info = image.source ? image.source->info() : no_image;
+  if (iip.has_fif) image = open_identifier(context, without_leading_slashes(iip.fif));
+  const ImageInfo& info = image.info ? *image.info : no_image;
   RenderOverrides overrides;
   overrides.jpeg_quality = iip.quality;
 
   switch (iip.action) {
     case IipRequest::Action::None: {
       Response response = from_reply(describe_iip_obj(iip.objects, info, options, iip.rotation));
-      if (image.source) set_last_modified(response, image.file);
+      if (image.info) set_last_modified(response, image.file);
       return response;
     }
     case IipRequest::Action::Tile:
-      return render_response(iip_tile_query(iip, info, options), image, config, overrides);
+      return render_response(iip_tile_query(iip, info, options), image, context, overrides);
     case IipRequest::Action::Convert: {
       Response response =
-          render_response(iip_cvt_query(iip, info, options), image, config, overrides);
+          render_response(iip_cvt_query(iip, info, options), image, context, overrides);
       // iipsrv names CVT downloads after the image.
       const std::string name = image.file.stem().string() + "." + format_extension(iip.format);
       if (name.find_first_of("\"\\\r\n") == std::string::npos) {
@@ -116,7 +117,7 @@ Response handle_iip(const Request& request, const Config& config, const Resolver
       // Several JPEG tiles in IIP's own framing, one reply.
       std::string body;
       for (const IipTilTile& tile : iip_til_tiles(iip, info, options)) {
-        const Response one = render_response(tile.query, image, config, overrides);
+        const Response one = render_response(tile.query, image, context, overrides);
         body += frame_iip_til_tile(iip.resolution, tile.index, one.body);
       }
       Response response = make_response(200, std::move(body), "application/vnd.netfpx");

@@ -6,17 +6,16 @@
 
 #include <string_view>
 
-#include "serve/config.hpp"
 #include "serve/request.hpp"
-#include "serve/resolver.hpp"
+#include "serve/serve_context.hpp"
 
 namespace tessera {
 
 // `rest` is the path after "/deepzoom/" or "/zoomify/", still percent-encoded.
-Response handle_deepzoom(std::string_view rest, const Config& config, const Resolver& resolver);
-Response handle_zoomify(std::string_view rest, const Config& config, const Resolver& resolver);
+Response handle_deepzoom(std::string_view rest, const ServeContext& context);
+Response handle_zoomify(std::string_view rest, const ServeContext& context);
 
 // An IIP request: the query string after '?'.
-Response handle_iip(const Request& request, const Config& config, const Resolver& resolver);
+Response handle_iip(const Request& request, const ServeContext& context);
 
 }  // namespace tessera

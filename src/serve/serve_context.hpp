@@ -1,0 +1,22 @@
+#pragma once
+// What every endpoint works with: the configuration, the resolver and the
+// shared caches. The Service owns them; endpoints borrow them per request.
+
+#include "serve/config.hpp"
+#include "serve/resolver.hpp"
+
+namespace tessera {
+
+class ImageCache;
+class TileCache;
+class ResponseCache;
+
+struct ServeContext {
+  const Config& config;
+  const Resolver& resolver;
+  ImageCache& images;        // open files and their metadata
+  TileCache& tiles;          // decoded stored tiles
+  ResponseCache& responses;  // encoded responses
+};
+
+}  // namespace tessera
