@@ -274,10 +274,14 @@ const Setting kSettings[] = {
                            "Licence URI stated in IIIF info.json (rights / license)"),
     TESSERA_STRING_SETTING("COPYRIGHT", "--copyright", copyright,
                            "Attribution text stated in IIIF 2.1 info.json"),
-    TESSERA_STRING_SETTING("FILESYSTEM_PREFIX", "--filesystem-prefix", filesystem_prefix,
-                           "Put before every image identifier to make its file name"),
-    TESSERA_STRING_SETTING("FILESYSTEM_SUFFIX", "--filesystem-suffix", filesystem_suffix,
-                           "Put after every image identifier to make its file name"),
+    TESSERA_STRING_SETTING(
+        "FILESYSTEM_PREFIX", "--filesystem-prefix", filesystem_prefix,
+        "Put before every image identifier to make its file name; accepted, takes "
+        "effect when the endpoints name files with it"),
+    TESSERA_STRING_SETTING(
+        "FILESYSTEM_SUFFIX", "--filesystem-suffix", filesystem_suffix,
+        "Put after every image identifier to make its file name; accepted, takes "
+        "effect with FILESYSTEM_PREFIX"),
     Setting{"FILENAME_PATTERN", "--filename-pattern",
             "Name part before the angles of a 3D image sequence; accepted, "
             "takes effect with image sequences",
@@ -287,13 +291,15 @@ const Setting kSettings[] = {
             },
             [](const Config& c) { return c.filename_pattern; }},
     Setting{"URI_MAP", "--uri-map",
-            "Path prefixes mapped to protocols, e.g. 'iiif=>IIIF deepzoom=>DeepZoom'",
+            "Path prefixes mapped to protocols, e.g. 'iiif=>IIIF deepzoom=>DeepZoom'; "
+            "accepted, takes effect with the IIP, DeepZoom and Zoomify routes",
             [](Config& c, std::string_view v, std::string_view source) {
               c.uri_map = parse_uri_map(source, v);
             },
             [](const Config& c) { return show_uri_map(c.uri_map); }},
     TESSERA_HEADER_SETTING("CACHE_CONTROL", "--cache-control", cache_control,
-                           "Cache-Control header of image and metadata replies; empty: none"),
+                           "Cache-Control header of image and metadata replies; empty: none; "
+                           "accepted, takes effect with Last-Modified / 304 replies"),
     TESSERA_FLAG_SETTING("EMBED_ICC", "--embed-icc", embed_icc,
                          "1 embeds the image's ICC profile in outputs, 0 strips it; accepted, "
                          "takes effect with ICC output"),
