@@ -33,19 +33,28 @@ void add_serve_options(CLI::App& serve, Config& config) {
   serve.add_option("DIR", config.image_root, "Folder of images to serve (every image below it)")
       ->required()
       ->check(CLI::ExistingDirectory);
-  serve.add_option("--host", config.host, "Address to listen on")->capture_default_str();
-  serve.add_option("--port", config.port, "TCP port; 0 picks a free one")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
-  serve.add_flag("--fcgi", config.fcgi,
-                 "Speak FastCGI to a web server (nginx, Apache, lighttpd) instead of HTTP; on "
-                 "the --bind socket, else on the listening socket on standard input");
-  serve.add_option("--bind", config.fcgi_bind,
-                   "FastCGI socket to listen on: HOST:PORT, [V6]:PORT, :PORT or a unix socket "
-                   "path (implies --fcgi)");
+  CLI::Option* host =
+      serve.add_option("--host", config.host, "Address to listen on (HTTP)")->capture_default_str();
+  CLI::Option* port =
+      serve.add_option("--port", config.port, "TCP port (HTTP); 0 picks a free one")
+          ->capture_default_str()
+          ->check(CLI::Range(0, 65535));
+  serve
+      .add_flag("--fcgi", config.fcgi,
+                "Speak FastCGI to a web server (nginx, Apache, lighttpd) instead of HTTP; on "
+                "the --bind socket, else on the listening socket on standard input")
+      ->excludes(host)
+      ->excludes(port);
+  CLI::Option* bind = serve
+                          .add_option("--bind", config.fcgi_bind,
+                                      "FastCGI socket to listen on: HOST:PORT, [V6]:PORT, :PORT "
+                                      "or a unix socket path (implies --fcgi)")
+                          ->excludes(host)
+                          ->excludes(port);
   serve.add_option("--backlog", config.fcgi_backlog, "Listen queue of the --bind socket")
       ->capture_default_str()
-      ->check(CLI::Range(1, 65535));
+      ->check(CLI::Range(1, 65535))
+      ->needs(bind);
   // Each configuration setting is a flag too; flags win over the environment.
   for (const tessera::Setting& setting : tessera::settings()) {
     const std::string description = fmt::format("{} (env {}; default {})", setting.help,

@@ -435,6 +435,18 @@ TEST(FcgiServer, RefusesWhatItCannotServe) {
                  dir / "d.txt");
   EXPECT_EQ(bad_port.wait(20s), 1);
   EXPECT_EQ(line_count(bad_port.output()), 1) << bad_port.output();
+  // Flags of the other front, and a backlog without a socket.
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"--fcgi", "--port", "8081"},
+        {"--bind", ":0", "--host", "::1"},
+        {"--backlog", "16"},
+        {"--bind", ":0", "--backlog", "0"}}) {
+    std::vector<std::string> args{"serve", dir.string()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    std::string out;
+    EXPECT_EQ(run_tessera(args, out), 2) << out;
+    EXPECT_EQ(line_count(out), 1) << out;
+  }
   fs::remove_all(dir);
 }
 
