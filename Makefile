@@ -7,10 +7,11 @@ IMAGES     ?= images
 PORT       ?= 8080
 HOST       ?= 127.0.0.1
 JOBS       ?= $(shell nproc)
+PREFIX     ?= /usr/local
 
 CMAKE_COMMON = -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
-.PHONY: all setup build asan test unit e2e serve demo format clean bench
+.PHONY: all setup build asan test unit e2e serve demo format clean bench install
 
 all: build
 
@@ -20,6 +21,11 @@ setup:
 build:
 	@cmake -S . -B $(BUILD) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release > /dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# $(DESTDIR)$(PREFIX)/bin/tessera and the iipsrv name,
+# $(DESTDIR)$(PREFIX)/lib/iipimage-server/iipsrv.fcgi -> ../../bin/tessera.
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 # The core and its unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:

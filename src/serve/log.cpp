@@ -2,7 +2,9 @@
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
+#include <syslog.h>
 
 #include "serve/config.hpp"
 
@@ -17,10 +19,16 @@ void init_logging(const Config& config) {
   std::shared_ptr<spdlog::logger> logger;
   if (config.logfile.empty()) {
     logger = spdlog::stderr_logger_mt("tessera");
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %v");
+  } else if (config.logfile == "syslog") {
+    // iipsrv's meaning of LOGFILE=syslog; the system log stamps the time.
+    logger = spdlog::syslog_logger_mt("tessera", config.invoked_as_iipsrv ? "iipsrv" : "tessera",
+                                      LOG_PID, LOG_USER);
+    logger->set_pattern("%v");
   } else {
     logger = spdlog::basic_logger_mt("tessera", config.logfile);
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %v");
   }
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %v");
   logger->set_level(config.verbosity >= 2 ? spdlog::level::debug : spdlog::level::info);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
