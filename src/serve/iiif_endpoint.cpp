@@ -65,7 +65,7 @@ std::optional<IiifRoute> match_iiif(std::string_view path, int default_version) 
 Response handle_iiif(const Request& request, const IiifRoute& route, const ServeContext& context) {
   const Config& config = context.config;
   const Query query = parse_iiif(route.rest, route.version);
-  const std::filesystem::path file = context.resolver.resolve(query.identifier);
+  const std::filesystem::path file = resolve_identifier(context, query.identifier);
   const std::string service_id =
       public_origin(request, config) + route.prefix + "/" + percent_encode_path(query.identifier);
 

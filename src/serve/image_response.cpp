@@ -34,8 +34,18 @@ OpenedImage open_file(const ServeContext& context, const std::filesystem::path& 
   return image;
 }
 
+std::filesystem::path resolve_identifier(const ServeContext& context, std::string_view identifier) {
+  const Config& config = context.config;
+  // iipsrv's naming applies only where it is configured: without it an
+  // identifier is a plain path under the root, checked segment by segment.
+  if (config.filesystem_prefix.empty() && config.filesystem_suffix.empty()) {
+    return context.resolver.resolve(identifier);
+  }
+  return context.resolver.resolve(image_file_name(config, identifier));
+}
+
 OpenedImage open_identifier(const ServeContext& context, std::string_view identifier) {
-  return open_file(context, context.resolver.resolve(identifier));
+  return open_file(context, resolve_identifier(context, identifier));
 }
 
 Limits configured_limits(const Config& config) {
@@ -53,6 +63,8 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
   options.interpolation = Interpolation(config.interpolation);
   options.encode.jpeg_quality =
       overrides.jpeg_quality >= 0 ? overrides.jpeg_quality : config.jpeg_quality;
+  options.encode.png_level = config.png_quality;
+  options.encode.webp_quality = config.webp_quality;
   options.encode.dpi_x = info.dpi_x;
   options.encode.dpi_y = info.dpi_y;
 

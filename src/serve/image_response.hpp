@@ -24,6 +24,10 @@ struct OpenedImage {
   std::shared_ptr<const ImageInfo> info;
 };
 
+// The file an identifier names: under the image root, through iipsrv's
+// FILESYSTEM_PREFIX / FILESYSTEM_SUFFIX when they are set.
+std::filesystem::path resolve_identifier(const ServeContext& context, std::string_view identifier);
+
 // Resolves the identifier under the image root and reads the file's
 // metadata. Throws the resolver's and the reader's Errors (400, 403, 404, 500).
 OpenedImage open_identifier(const ServeContext& context, std::string_view identifier);

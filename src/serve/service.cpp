@@ -48,18 +48,25 @@ void answer_not_modified(const Request& request, Response& response) {
 
 }  // namespace
 
-// Until their settings are wired: iipsrv's default response cache (10 of its
-// megabytes) and room for about 256 decoded 256x256 RGB tiles.
-constexpr double kResponseCacheMegabytes = 10;
+// Decoded tiles: room for about 256 256x256 RGB tiles. (iipsrv has no such
+// cache; its MAX_IMAGE_CACHE_SIZE is the response cache.)
 constexpr std::size_t kTileCacheBytes = 64u << 20;
+
+ImageCacheOptions image_cache_options(const Config& config) {
+  ImageCacheOptions options;
+  // MAX_METADATA_CACHE_SIZE: -1 is unlimited.
+  options.max_entries =
+      config.max_metadata_cache < 0 ? std::size_t(-1) : std::size_t(config.max_metadata_cache);
+  return options;
+}
 
 Service::Service(Config config)
     : config_(std::move(config)),
       resolver_(config_.image_root),
-      images_(std::make_unique<ImageCache>()),
+      images_(std::make_unique<ImageCache>(image_cache_options(config_))),
       tiles_(std::make_unique<TileCache>(kTileCacheBytes)),
       responses_(std::make_unique<ResponseCache>(
-          ResponseCache::budget_from_megabytes(kResponseCacheMegabytes))) {}
+          ResponseCache::budget_from_megabytes(config_.max_image_cache_mb))) {}
 
 Service::~Service() = default;
 
@@ -75,8 +82,51 @@ Response Service::handle(const Request& request) const noexcept {
     response = text_response(500, "internal error\n");
   }
   if (!config_.cors.empty()) response.set_header("Access-Control-Allow-Origin", config_.cors);
+  // Images and descriptions may be kept by browsers and proxies (iipsrv's
+  // CACHE_CONTROL); errors may not.
+  if (response.status == 200 && !config_.cache_control.empty() &&
+      response.find_header("Last-Modified") != nullptr &&
+      response.find_header("Cache-Control") == nullptr) {
+    response.set_header("Cache-Control", config_.cache_control);
+  }
   answer_not_modified(request, response);
   return response;
+}
+
+// URI_MAP: "prefix=>protocol" mappings, any number of them, tried in order.
+std::optional<Response> Service::route_uri_map(const Request& request,
+                                               const ServeContext& context) const {
+  const std::string_view path = request.path;
+  for (const UriMapping& mapping : config_.uri_map) {
+    std::string_view rest;
+    if (mapping.prefix.empty()) {
+      rest = path.substr(1);
+    } else {
+      const std::string prefix = "/" + mapping.prefix;
+      if (path == prefix) {
+        rest = {};
+      } else if (path.starts_with(prefix + "/")) {
+        rest = path.substr(prefix.size() + 1);
+      } else {
+        continue;
+      }
+    }
+    switch (mapping.protocol) {
+      case Protocol::Iiif:
+        return handle_iiif(request,
+                           IiifRoute{config_.iiif_version,
+                                     mapping.prefix.empty() ? std::string() : "/" + mapping.prefix,
+                                     std::string(rest)},
+                           context);
+      case Protocol::DeepZoom:
+        return handle_deepzoom(rest, context);
+      case Protocol::Zoomify:
+        return handle_zoomify(rest, context);
+      case Protocol::Iip:
+        return handle_iip(request, context);
+    }
+  }
+  return std::nullopt;
 }
 
 Response Service::route(const Request& request) const {
@@ -99,6 +149,7 @@ Response Service::route(const Request& request) const {
   if (request.path == "/" || request.path == "/index.html") {
     return text_response(200, render_index_page(resolver_), "text/html; charset=utf-8");
   }
+  if (auto mapped = route_uri_map(request, context)) return std::move(*mapped);
   if (const auto iiif = match_iiif(request.path, config_.iiif_version)) {
     return handle_iiif(request, *iiif, context);
   }

@@ -4,10 +4,12 @@
 // behaviour can be tested by calling it directly.
 
 #include <memory>
+#include <optional>
 
 #include "serve/config.hpp"
 #include "serve/request.hpp"
 #include "serve/resolver.hpp"
+#include "serve/serve_context.hpp"
 
 namespace tessera {
 
@@ -28,6 +30,7 @@ class Service {
 
  private:
   Response route(const Request& request) const;
+  std::optional<Response> route_uri_map(const Request& request, const ServeContext& context) const;
 
   Config config_;
   Resolver resolver_;

@@ -18,9 +18,11 @@ namespace tessera {
 
 namespace {
 
-// iipsrv's clients send absolute-looking paths (FIF=/images/x.tif) that are
-// relative to FILESYSTEM_PREFIX; under the image root they are relative.
-std::string_view without_leading_slashes(std::string_view path) {
+// iipsrv's clients send absolute-looking paths (FIF=/images/x.tif) that it
+// appends to FILESYSTEM_PREFIX. Without a prefix they are paths under the
+// image root; with one, they are appended as iipsrv does.
+std::string_view root_relative(std::string_view path, const Config& config) {
+  if (!config.filesystem_prefix.empty()) return path;
   while (!path.empty() && path.front() == '/') path.remove_prefix(1);
   return path;
 }
@@ -34,6 +36,7 @@ Response from_reply(const IipReply& reply) {
 IipOptions iip_options(const Config& config) {
   IipOptions options;
   options.max_cvt = config.max_cvt;
+  options.allow_upscaling = config.allow_upscaling;
   return options;
 }
 
@@ -73,13 +76,13 @@ Response handle_iip(const Request& request, const ServeContext& context) {
   // The other protocols, reached through iipsrv's query-string forms.
   switch (iip.action) {
     case IipRequest::Action::DeepZoom:
-      return handle_deepzoom(without_leading_slashes(iip.path), context);
+      return handle_deepzoom(root_relative(iip.path, config), context);
     case IipRequest::Action::Zoomify:
-      return handle_zoomify(without_leading_slashes(iip.path), context);
+      return handle_zoomify(root_relative(iip.path, config), context);
     case IipRequest::Action::Iiif: {
       // Ids under this form are the script's URL with "?IIIF=" and the path.
-      const IiifRoute route{config.iiif_version, request.path + "?IIIF=",
-                            std::string(without_leading_slashes(iip.path))};
+      const IiifRoute route{config.iiif_version,
+                            request.path + "?IIIF=", std::string(root_relative(iip.path, config))};
       return handle_iiif(request, route, context);
     }
     default:
@@ -90,7 +93,7 @@ Response handle_iip(const Request& request, const ServeContext& context) {
   const IipOptions options = iip_options(config);
   OpenedImage image;
   ImageInfo no_image;
-  if (iip.has_fif) image = open_identifier(context, without_leading_slashes(iip.fif));
+  if (iip.has_fif) image = open_identifier(context, root_relative(iip.fif, config));
   const ImageInfo& info = image.info ? *image.info : no_image;
   RenderOverrides overrides;
   overrides.jpeg_quality = iip.quality;

@@ -135,3 +135,33 @@ TEST_F(TileProtocols, IfModifiedSinceAnswers304) {
 
 }  // namespace
 }  // namespace tessera::testing
+
+namespace tessera::testing {
+namespace {
+
+TEST(TileProtocolsConfig, UriMapCacheControlAndPrefix) {
+  const TestTree tree = make_test_tree();
+  ServerProcess server(
+      tree.root, {},
+      {"URI_MAP=img=>IIIF dz=>DeepZoom zoom=>Zoomify fif=>IIP", "CACHE_CONTROL=public, max-age=60",
+       "FILESYSTEM_PREFIX=sub/", "FILESYSTEM_SUFFIX=.tiff"});
+  const auto info = http_get(server.port(), "/img/deflate/info.json");
+  ASSERT_EQ(info.status, 200) << info.body;
+  EXPECT_NE(
+      info.body.find(fmt::format("\"id\": \"http://127.0.0.1:{}/img/deflate\"", server.port())),
+      std::string::npos)
+      << info.body;
+  EXPECT_EQ(info.header("cache-control"), "public, max-age=60");
+  EXPECT_EQ(http_get(server.port(), "/dz/deflate.dzi").status, 200);
+  EXPECT_EQ(http_get(server.port(), "/zoom/deflate/TileGroup0/0-0-0.jpg").status, 200);
+  const auto obj = http_get(server.port(), "/fif?FIF=deflate&OBJ=Max-size");
+  EXPECT_EQ(obj.body, "Max-size:1000 700\r\n");
+  // The default routes stay; errors are not cacheable.
+  const auto missing = http_get(server.port(), "/iiif/3/nothing/info.json");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.header("cache-control"), "");
+  std::filesystem::remove_all(tree.dir);
+}
+
+}  // namespace
+}  // namespace tessera::testing
