@@ -534,10 +534,13 @@ TEST_F(IipsrvName, UnderSpawnFcgiWithFilesystemPrefix) {
 }
 
 TEST_F(IipsrvName, BindsLikeIipsrvAndReadsTheEnvironment) {
-  Child iipsrv_process({iipsrv(), "--bind", "127.0.0.1:0", "--backlog", "64"},
-                       {"FILESYSTEM_PREFIX=" + tree_->root.string(), "CORS=https://example.org",
-                        "LOGFILE=" + (tree_->dir / "bind.log").string()},
-                       tree_->dir / "bind.out");
+  Child iipsrv_process(
+      {iipsrv(), "--bind", "127.0.0.1:0", "--backlog", "64"},
+      // iipsrv appends the identifier to the prefix as is: the
+      // folder's trailing slash is the configuration's to give.
+      {"FILESYSTEM_PREFIX=" + tree_->root.string() + "/", "CORS=https://example.org",
+       "LOGFILE=" + (tree_->dir / "bind.log").string()},
+      tree_->dir / "bind.out");
   const std::string where = wait_for_fastcgi_line(iipsrv_process);
   {
     Nginx nginx(tree_->dir / "nginx-bind", where);
