@@ -46,7 +46,7 @@ Resolver::Resolver(const fs::path& root) {
 
 const std::vector<std::string>& Resolver::image_extensions() {
   static const std::vector<std::string> extensions{".tif", ".tiff", ".ptif", ".TIF", ".TIFF",
-                                                   ".jp2", ".jpx", ".j2k", ".j2c", ".JP2"};
+                                                   ".jp2", ".jpx",  ".j2k",  ".j2c", ".JP2"};
   return extensions;
 }
 
@@ -79,6 +79,20 @@ fs::path Resolver::resolve(std::string_view identifier) const {
   const fs::path canonical = fs::canonical(candidate, ec);
   if (ec) not_found(fmt::format("no image named '{}'", identifier));
   if (!inside_root(canonical)) {
+    throw Error(403, fmt::format("'{}' leads outside the image folder", identifier));
+  }
+  return canonical;
+}
+
+fs::path Resolver::resolve_folder(std::string_view identifier) const {
+  if (identifier.empty()) return root_;
+  check_identifier(identifier);
+  std::error_code ec;
+  const fs::path candidate = root_ / fs::path(std::string(identifier));
+  if (!fs::is_directory(candidate, ec)) not_found(fmt::format("no folder named '{}'", identifier));
+  const fs::path canonical = fs::canonical(candidate, ec);
+  if (ec) not_found(fmt::format("no folder named '{}'", identifier));
+  if (canonical != root_ && !inside_root(canonical)) {
     throw Error(403, fmt::format("'{}' leads outside the image folder", identifier));
   }
   return canonical;
