@@ -13,6 +13,29 @@ export const SHORTCUTS = [
   ['?', 'This list'],
 ];
 
+let drawer = null;
+
+// OpenSeadragon prefers WebGL, which is fast on a graphics card and several
+// times slower than a 2D canvas when the browser emulates it in software
+// (SwiftShader, llvmpipe: virtual machines, remote desktops, no GPU).
+function preferredDrawer() {
+  if (drawer) return drawer;
+  let software = true;
+  try {
+    const gl = document.createElement('canvas').getContext('webgl');
+    if (gl) {
+      const info = gl.getExtension('WEBGL_debug_renderer_info');
+      const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+      software = /swiftshader|llvmpipe|softpipe|software|basic render/i.test(renderer);
+      gl.getExtension('WEBGL_lose_context')?.loseContext();
+    }
+  } catch {
+    software = true;
+  }
+  drawer = software ? 'canvas' : ['webgl', 'canvas'];
+  return drawer;
+}
+
 /** An OpenSeadragon viewer without its own buttons or keyboard handling. */
 export function createOsd(element, options = {}) {
   const viewer = window.OpenSeadragon({
@@ -22,6 +45,7 @@ export function createOsd(element, options = {}) {
     navigatorPosition: 'BOTTOM_RIGHT',
     navigatorAutoFade: false,
     keyboardNavEnabled: false,
+    drawer: preferredDrawer(),
     crossOriginPolicy: 'Anonymous',
     visibilityRatio: 0.2,
     minZoomImageRatio: 0.5,

@@ -55,11 +55,17 @@ export function writePpm(file, image) {
 
 export function readPpm(file) {
   const bytes = readFileSync(file);
-  // "P6" width height maxval, separated by whitespace, then one byte of it.
+  // "P6" width height maxval, separated by whitespace or comments, then one
+  // byte of whitespace.
   const fields = [];
   let at = 0;
   while (fields.length < 4) {
     while (/\s/.test(String.fromCharCode(bytes[at]))) at++;
+    if (bytes[at] === 0x23) {
+      // A comment ("#vips2ppm ...") runs to the end of its line.
+      while (bytes[at] !== 0x0a) at++;
+      continue;
+    }
     const start = at;
     while (!/\s/.test(String.fromCharCode(bytes[at]))) at++;
     fields.push(bytes.subarray(start, at).toString('ascii'));
@@ -80,6 +86,9 @@ export function makePyramid(file, image, extra = []) {
 }
 
 export function crop(image, x, y, width, height) {
+  if (x < 0 || y < 0 || x + width > image.width || y + height > image.height) {
+    throw new Error(`crop ${x},${y},${width},${height} outside ${image.width}x${image.height}`);
+  }
   const out = new Uint8Array(width * height * 3);
   for (let row = 0; row < height; row++) {
     const from = ((y + row) * image.width + x) * 3;
