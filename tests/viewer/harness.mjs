@@ -139,6 +139,15 @@ export function decodePng(png, dir) {
   return image;
 }
 
+/** The width and height of an encoded image, through vipsheader. */
+export function imageSize(bytes, dir) {
+  const file = path.join(dir, `size-${process.hrtime.bigint()}`);
+  writeFileSync(file, bytes);
+  const size = ['width', 'height'].map((f) => Number(execFileSync('vipsheader', ['-f', f, file]).toString()));
+  rmSync(file);
+  return size;
+}
+
 // --- the server --------------------------------------------------------------
 
 /** Starts `tessera serve root --port 0`; resolves to {url, log(), stop()}. */
