@@ -53,9 +53,9 @@ std::string stem_of(std::string_view name) {
   return std::string(dot == std::string_view::npos || dot == 0 ? name : name.substr(0, dot));
 }
 
-// A symlinked folder is listed only when it stays inside the root, as the
-// resolver would refuse the images below it anyway.
-bool folder_stays_inside(const fs::directory_entry& entry, const Resolver& resolver) {
+// A symlink is listed only when it stays inside the root, as the resolver
+// would refuse what it leads to anyway.
+bool stays_inside(const fs::directory_entry& entry, const Resolver& resolver) {
   std::error_code ec;
   if (!entry.is_symlink(ec)) return true;
   const fs::path target = fs::canonical(entry.path(), ec);
@@ -86,8 +86,9 @@ FolderScan scan_folder(const Resolver& resolver, const fs::path& dir) {
     if (name.empty() || name.front() == '.') continue;
     std::error_code type_ec;
     if (it->is_directory(type_ec)) {
-      if (folder_stays_inside(*it, resolver)) scan.folders.push_back(std::move(name));
-    } else if (it->is_regular_file(type_ec) && has_image_extension(name)) {
+      if (stays_inside(*it, resolver)) scan.folders.push_back(std::move(name));
+    } else if (it->is_regular_file(type_ec) && has_image_extension(name) &&
+               stays_inside(*it, resolver)) {
       scan.images.push_back(std::move(name));
     }
   }
@@ -227,10 +228,11 @@ CatalogListing search_catalog(const Resolver& resolver, std::string_view folder,
     const std::string relative = it->path().native().substr(base);
     const std::string id = join_id(folder, relative);
     if (is_folder) {
-      if (folder_stays_inside(*it, resolver)) {
+      if (stays_inside(*it, resolver)) {
         listing.entries.push_back({EntryKind::Folder, id, name, std::string(parent_of(id)), 0, {}});
       }
-    } else if (it->is_regular_file(type_ec) && has_image_extension(name)) {
+    } else if (it->is_regular_file(type_ec) && has_image_extension(name) &&
+               stays_inside(*it, resolver)) {
       listing.entries.push_back({EntryKind::Image, id, name, std::string(parent_of(id)), 0, {}});
     }
   }

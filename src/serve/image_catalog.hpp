@@ -57,7 +57,7 @@ bool natural_less(std::string_view a, std::string_view b);
 
 // The folders, sequences (two or more numbered files with a non-empty
 // prefix) and images directly inside `folder` ("" is the root), in that
-// order, each group in natural order. Hidden entries and folders that lead
+// order, each group in natural order. Hidden entries and symlinks that lead
 // outside the root are left out. Throws what Resolver::resolve_folder throws.
 CatalogListing list_folder(const Resolver& resolver, std::string_view folder);
 
