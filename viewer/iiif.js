@@ -67,7 +67,8 @@ export function manifestPages(manifest) {
 
 /** A thumbnail URL for a page, about `height` pixels high. */
 export function pageThumbnail(page, height = 96) {
-  if (page.service) return `${page.service.id}/full/,${height}/0/default.jpg`;
+  // "!w,h" never asks for more than the image has (3.0 refuses upscaling).
+  if (page.service) return `${page.service.id}/full/!${height * 3},${height}/0/default.jpg`;
   return page.thumbnail || page.image;
 }
 
