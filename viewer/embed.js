@@ -10,8 +10,10 @@
 //
 // A classic script, so that the host page needs no module set-up; it loads
 // OpenSeadragon (unless the page has it), the stylesheet and the viewer's
-// modules from the server it came from. embed() returns a promise of the
-// viewer ({viewer, root, ...}).
+// modules from the server it came from. Options: title (the toolbar's
+// heading), dpi (draws a scale bar), page (a book's first page, from 0).
+// embed() returns a promise of the viewer ({viewer, root, ...}); `viewer` is
+// the OpenSeadragon viewer.
 (function () {
   const script = document.currentScript;
   const base = new URL('.', script ? script.src : document.baseURI).href;
