@@ -84,4 +84,18 @@ fs::path Resolver::resolve(std::string_view identifier) const {
   return canonical;
 }
 
+fs::path Resolver::resolve_folder(std::string_view identifier) const {
+  if (identifier.empty()) return root_;
+  check_identifier(identifier);
+  std::error_code ec;
+  const fs::path candidate = root_ / fs::path(std::string(identifier));
+  if (!fs::is_directory(candidate, ec)) not_found(fmt::format("no folder named '{}'", identifier));
+  const fs::path canonical = fs::canonical(candidate, ec);
+  if (ec) not_found(fmt::format("no folder named '{}'", identifier));
+  if (canonical != root_ && !inside_root(canonical)) {
+    throw Error(403, fmt::format("'{}' leads outside the image folder", identifier));
+  }
+  return canonical;
+}
+
 }  // namespace tessera

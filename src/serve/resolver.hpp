@@ -21,6 +21,11 @@ class Resolver {
   // outside the root through a symlink, 404 when there is no such image.
   std::filesystem::path resolve(std::string_view identifier) const;
 
+  // A folder under the root, by the same rules: "" is the root itself.
+  // Throws Error 400 for malformed identifiers, 403 when the folder lies
+  // outside the root through a symlink, 404 when there is no such folder.
+  std::filesystem::path resolve_folder(std::string_view identifier) const;
+
   const std::filesystem::path& root() const noexcept { return root_; }
 
   // Extensions tried, in order, when the identifier names no existing file.

@@ -12,8 +12,8 @@
 #include "common/error.hpp"
 #include "serve/http_date.hpp"
 #include "serve/iiif_endpoint.hpp"
-#include "serve/index_page.hpp"
 #include "serve/tile_endpoints.hpp"
+#include "serve/viewer_endpoint.hpp"
 
 namespace tessera {
 
@@ -146,9 +146,8 @@ Response Service::route(const Request& request) const {
     response.set_header("Allow", "GET, HEAD, OPTIONS");
     return response;
   }
-  if (request.path == "/" || request.path == "/index.html") {
-    return text_response(200, render_index_page(resolver_), "text/html; charset=utf-8");
-  }
+  // Before IIIF: /iiif/manifest/... is the viewer's, not an image named "manifest".
+  if (auto viewer = handle_viewer(request, config_, resolver_)) return std::move(*viewer);
   if (auto mapped = route_uri_map(request, context)) return std::move(*mapped);
   if (const auto iiif = match_iiif(request.path, config_.iiif_version)) {
     return handle_iiif(request, *iiif, context);

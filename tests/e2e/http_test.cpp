@@ -70,12 +70,16 @@ TEST_F(Http, EachRequestIsLoggedOnOneLine) {
   EXPECT_NE(log.find("GET /iiif/3/pattern/info.json?logged 200 "), std::string::npos) << log;
 }
 
-TEST_F(Http, TheIndexPageListsTheImages) {
-  const auto result = http_get(port(), "/");
-  ASSERT_EQ(result.status, 200);
-  EXPECT_EQ(result.header("content-type"), "text/html; charset=utf-8");
-  EXPECT_NE(result.body.find("/iiif/3/pattern.tif/info.json"), std::string::npos);
-  EXPECT_NE(result.body.find("/iiif/3/sub/deflate.tiff/info.json"), std::string::npos);
+TEST_F(Http, TheGalleryListsTheImages) {
+  const auto page = http_get(port(), "/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("viewer/gallery.js"), std::string::npos);
+  const auto root = http_get(port(), "/api/images");
+  ASSERT_EQ(root.status, 200);
+  EXPECT_NE(root.body.find("\"id\":\"pattern.tif\""), std::string::npos) << root.body;
+  const auto sub = http_get(port(), "/api/images?folder=sub");
+  EXPECT_NE(sub.body.find("\"id\":\"sub/deflate.tiff\""), std::string::npos) << sub.body;
 }
 
 // Servers of their own, configured through the environment.
