@@ -334,20 +334,17 @@ void run_fcgi_server(const Service& service, const FcgiOptions& options,
   ::fcntl(listener.fd, F_SETFL, ::fcntl(listener.fd, F_GETFL) | O_NONBLOCK);
 
   FcgiServer server(service, listener.fd);
-  std::vector<std::thread> threads;
-  for (unsigned i = 0; i < std::max(1u, options.workers); ++i) {
-    threads.emplace_back([&server] { server.work(); });
-  }
-  const auto stop_and_join = [&] {
-    server.stop();
-    for (auto& t : threads) t.join();
-    cleanup();
-  };
+  // The socket listens already (connections wait in its queue): say so
+  // before any request is answered, so the log reads in order.
   try {
     on_listening(listener.where);
   } catch (...) {
-    stop_and_join();
+    cleanup();
     throw;
+  }
+  std::vector<std::thread> threads;
+  for (unsigned i = 0; i < std::max(1u, options.workers); ++i) {
+    threads.emplace_back([&server] { server.work(); });
   }
 
   for (;;) {
@@ -361,7 +358,9 @@ void run_fcgi_server(const Service& service, const FcgiOptions& options,
       log_info(fmt::format("{}: stopping after the requests in progress", strsignal(sig)));
     break;
   }
-  stop_and_join();
+  server.stop();
+  for (auto& t : threads) t.join();
+  cleanup();
   if (server.failed()) throw std::runtime_error(server.failure());
 }
 
