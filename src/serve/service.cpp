@@ -147,7 +147,12 @@ Response Service::route(const Request& request) const {
     return response;
   }
   // Before IIIF: /iiif/manifest/... is the viewer's, not an image named "manifest".
-  if (auto viewer = handle_viewer(request, config_, resolver_)) return std::move(*viewer);
+  // Not under the iipsrv name, nor over the whole file system: the gallery
+  // walks the image root, which there is every file of the machine.
+  const bool viewer_enabled = !config_.invoked_as_iipsrv && resolver_.root() != "/";
+  if (viewer_enabled) {
+    if (auto viewer = handle_viewer(request, config_, resolver_)) return std::move(*viewer);
+  }
   if (auto mapped = route_uri_map(request, context)) return std::move(*mapped);
   if (const auto iiif = match_iiif(request.path, config_.iiif_version)) {
     return handle_iiif(request, *iiif, context);
