@@ -168,11 +168,13 @@ def iiif_path(levels: dict[str, list[Level]], r: Req) -> str:
     return f"{r.image}/{r.x},{r.y},{r.w},{r.h}/{r.out_w},/0/default.jpg"
 
 
-def iip_query(levels: dict[str, list[Level]], r: Req) -> str:
+def iip_query(levels: dict[str, list[Level]], iip_res: dict[str, int], r: Req) -> str:
+    """The IIP request for `r`; iip_res is how many resolutions iipsrv sees in each file
+    (it leaves out JPEG 2000 levels smaller than a tile, Tessera does not)."""
     lv = levels[r.image]
     if r.kind == "tile" and r.grid == lv[r.level].tile_w:
         index = r.ty * -(-lv[r.level].width // r.grid) + r.tx
-        return f"FIF={r.image}&JTL={len(lv) - 1 - r.level},{index}"
+        return f"FIF={r.image}&JTL={iip_res[r.image] - 1 - r.level},{index}"
     if r.kind == "tile":
         x, y, w, h, out_w = tile_region(lv, r)
     else:
@@ -200,7 +202,9 @@ def random_tiles(rng: random.Random, image: str, levels: list[Level], n: int,
     return out
 
 
-def make_workloads(levels: dict[str, list[Level]]) -> list[Workload]:
+def make_workloads(levels: dict[str, list[Level]], iip_res: dict[str, int]) -> list[Workload]:
+    # Random tiles come only from the levels both servers have.
+    levels = {f: lv[:iip_res[f]] for f, lv in levels.items()}
     rng = random.Random(SEED)
     jpeg = levels["photo_jpeg.tif"]
     mid = Req("tile", "photo_jpeg.tif", level=0, tx=jpeg[0].width // 512,
@@ -358,12 +362,13 @@ http {{
 class Iipsrv(Server):
     """iipsrv.fcgi under spawn-fcgi -F <cores>, behind nginx."""
 
-    def __init__(self, images: Path, static: Path, tmp: Path, cores: int, cache_mb: float):
+    def __init__(self, images: Path, static: Path, tmp: Path, cores: int, cache_mb: float,
+                 verbosity: int = 0):
         self.name = "iipsrv"
         self.tmp = tmp
         port, fcgi_port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, FILESYSTEM_PREFIX=str(images) + "/", VERBOSITY="0",
+        env = dict(os.environ, FILESYSTEM_PREFIX=str(images) + "/", VERBOSITY=str(verbosity),
                    LOGFILE=str(tmp / "iipsrv.log"), MAX_IMAGE_CACHE_SIZE=str(cache_mb),
                    JPEG_QUALITY="75", MAX_CVT="5000")
         pidfile = tmp / "iipsrv.pids"
@@ -403,6 +408,17 @@ class Iipsrv(Server):
             except ProcessLookupError:
                 pass
         self.nginx_log.close()
+
+
+def iip_resolutions(iipsrv: Iipsrv, files: list[str]) -> dict[str, int]:
+    out = {}
+    for f in files:
+        text = fetch(f"{iipsrv.base}/fcgi-bin/iipsrv.fcgi?FIF={f}&obj=IIP,1.0&obj=Resolution-number")
+        m = re.search(rb"Resolution-number:(\d+)", text)
+        if not m:
+            sys.exit(f"iipsrv cannot read {f}: {text[:300]!r}")
+        out[f] = int(m.group(1))
+    return out
 
 
 class NginxStatic(Server):
@@ -469,12 +485,16 @@ class Result:
     samples: list[Sample] = field(default_factory=list)
     rss_mb: float = 0.0
 
+    def values(self, attr: str) -> list[float]:
+        return [v for v in (getattr(s, attr) for s in self.samples) if v == v]  # drop NaN
+
     def median(self, attr: str) -> float:
-        return statistics.median(getattr(s, attr) for s in self.samples)
+        values = self.values(attr)
+        return statistics.median(values) if values else float("nan")
 
     def spread(self, attr: str) -> tuple[float, float]:
-        values = [getattr(s, attr) for s in self.samples]
-        return min(values), max(values)
+        values = self.values(attr)
+        return (min(values), max(values)) if values else (float("nan"), float("nan"))
 
 
 def run_wrk(server: Server, url_file: Path, lua: Path, conns: int, seconds: int,
@@ -489,11 +509,11 @@ def run_wrk(server: Server, url_file: Path, lua: Path, conns: int, seconds: int,
     if not m:
         raise RuntimeError(f"wrk failed:\n{out.stdout}\n{out.stderr}")
     d = json.loads(m.group(1))
-    n = max(1, d["requests"])
+    n = d["requests"]
     errors = d["status"] + d["connect"] + d["read"] + d["write"] + d["timeout"]
     return Sample(rps=d["requests"] / (d["duration_us"] / 1e6), p50_ms=d["p50_us"] / 1000,
                   p99_ms=d["p99_us"] / 1000, errors=errors,
-                  cpu_ms=(after - before) * 1000 / CLK_TCK / n)
+                  cpu_ms=(after - before) * 1000 / CLK_TCK / n if d["requests"] else float("nan"))
 
 
 def check_urls(server: Server, paths: list[str], count: int = 5) -> None:
@@ -515,6 +535,8 @@ def fetch(url: str) -> bytes:
 # --- report ------------------------------------------------------------------
 
 def fmt_num(v: float) -> str:
+    if v != v:  # NaN: nothing to divide by (no request finished)
+        return "–"
     if v >= 100:
         return f"{v:.0f}"
     if v >= 10:
@@ -528,7 +550,7 @@ def fmt_spread(r: Result, attr: str) -> str:
 
 
 def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}×" if b > 0 else "–"
+    return f"{a / b:.2f}×" if b > 0 and a == a else "–"
 
 
 def machine() -> str:
@@ -672,15 +694,20 @@ def main() -> int:
 
     files = ["photo_jpeg.tif", "photo_deflate.tif", "photo.jp2", "photo_tiled.jp2"]
     levels = {f: levels_of(tessera_bin, images / f) for f in files}
-    workloads = make_workloads(levels)
-    if args.workloads:
-        wanted = args.workloads.split(",")
-        workloads = [w for w in workloads if w.name in wanted]
-
     started = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     tmp = Path(tempfile.mkdtemp(prefix="tessera-bench-"))
     static = tmp / "static"
     static.mkdir()
+    probe = Iipsrv(images, static, tmp, 1, args.iipsrv_cache_mb)
+    try:
+        iip_res = iip_resolutions(probe, files)
+    finally:
+        probe.stop()
+    workloads = make_workloads(levels, iip_res)
+    if args.workloads:
+        wanted = args.workloads.split(",")
+        workloads = [w for w in workloads if w.name in wanted]
+
     lua = tmp / "cycle.lua"
     lua.write_text(WRK_LUA)
     urls_dir = cache / "urls"
@@ -690,11 +717,11 @@ def main() -> int:
         for w in workloads:
             log(f"== {w.name}: {w.title}")
             if args.tessera_iip:
-                t_paths = [f"{args.tessera_iip}?{iip_query(levels, r)}" for r in w.requests]
+                t_paths = [f"{args.tessera_iip}?{iip_query(levels, iip_res, r)}" for r in w.requests]
             else:
                 t_paths = [f"/iiif/3/{iiif_path(levels, r)}" for r in w.requests]
             if args.iipsrv_protocol == "iip":
-                i_paths = [f"/fcgi-bin/iipsrv.fcgi?{iip_query(levels, r)}" for r in w.requests]
+                i_paths = [f"/fcgi-bin/iipsrv.fcgi?{iip_query(levels, iip_res, r)}" for r in w.requests]
             else:
                 i_paths = [f"/fcgi-bin/iipsrv.fcgi?IIIF={iiif_path(levels, r)}"
                            for r in w.requests]
