@@ -583,7 +583,8 @@ def report(results: dict, workloads: list[Workload], args, iip_proto: str, start
     add("# Benchmarks: Tessera and iipsrv, same run, same machine")
     add("")
     add(f"- date: {started}")
-    add(f"- machine: {machine()}")
+    add(f"- machine: {machine()}; load average (1 min) at start {args.load_start:.1f}, "
+        f"at end {os.getloadavg()[0]:.1f} (other work on the machine shows here)")
     add(f"- software: {versions()}")
     add(f"- command: `make bench` (`{' '.join(sys.argv)}`)")
     add(f"- each cell: median of {args.reps} runs of {args.duration} s with wrk "
@@ -682,6 +683,7 @@ def main() -> int:
     p.add_argument("--images-only", action="store_true")
     args = p.parse_args()
 
+    args.load_start = os.getloadavg()[0]
     cache = Path(args.cache)
     images = make_images(cache)
     if args.images_only:
