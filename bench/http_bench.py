@@ -146,6 +146,7 @@ class Workload:
     image: str
     requests: list[Req]
     ceiling: bool = False  # also measure nginx serving the bytes statically
+    slow: int = 1  # runs last this many times --duration: few requests finish otherwise
 
 
 def tile_region(levels: list[Level], r: Req) -> tuple[int, int, int, int, int]:
@@ -229,11 +230,12 @@ def make_workloads(levels: dict[str, list[Level]], iip_res: dict[str, int]) -> l
         # JP2: a 256 px grid at every level for both servers, whatever the
         # codestream's own tiling, so both decode the same areas.
         Workload("jp2", "random 256 px tiles, JP2 (Ghent settings, untiled)", "photo.jp2",
-                 random_tiles(rng, "photo.jp2", levels["photo.jp2"], URLS_PER_LIST, grid=256)),
+                 random_tiles(rng, "photo.jp2", levels["photo.jp2"], URLS_PER_LIST, grid=256),
+                 slow=3),
         Workload("jp2-tiled", "random 256 px tiles, JP2 (Ghent settings, 1024 tiles)",
                  "photo_tiled.jp2",
                  random_tiles(rng, "photo_tiled.jp2", levels["photo_tiled.jp2"], URLS_PER_LIST,
-                              grid=256)),
+                              grid=256), slow=2),
     ]
 
 
@@ -497,6 +499,21 @@ class Result:
         return (min(values), max(values)) if values else (float("nan"), float("nan"))
 
 
+def drain(pids: list[int], limit: float = 120.0) -> None:
+    """Waits until the server is idle: requests whose client has gone (wrk closes its
+    connections at the end of a run) may still be decoding, and must not eat into the
+    next run, which is usually the other server's."""
+    end = time.time() + limit
+    last = sum(cpu_ticks(p) for p in pids)
+    while time.time() < end:
+        time.sleep(0.5)
+        now = sum(cpu_ticks(p) for p in pids)
+        if now - last <= 1:  # at most one tick in half a second: idle
+            return
+        last = now
+    log(f"  WARNING server still busy {limit:.0f} s after the run")
+
+
 def run_wrk(server: Server, url_file: Path, lua: Path, conns: int, seconds: int,
             threads: int) -> Sample:
     pids = server.pids()
@@ -504,6 +521,8 @@ def run_wrk(server: Server, url_file: Path, lua: Path, conns: int, seconds: int,
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{seconds}s",
                           "--timeout", "30s", "-s", str(lua), server.base, "--", str(url_file)],
                          capture_output=True, text=True)
+    # The work still queued when wrk stops was caused by this run: count it here.
+    drain(pids)
     after = sum(cpu_ticks(p) for p in pids)
     m = re.search(r"WRKJSON (\{.*\})", out.stdout)
     if not m:
@@ -594,8 +613,10 @@ def report(results: dict, workloads: list[Workload], args, iip_proto: str, start
         f"MAX_IMAGE_CACHE_SIZE={args.iipsrv_cache_mb}, VERBOSITY=0, its own protocol: "
         f"{iip_proto.upper()}; JPEG quality 75 on both")
     add("- CPU ms/req: utime+stime of every server process (for iipsrv: its FastCGI "
-        "processes and nginx) over the run, per request; peak RSS: VmHWM summed over those "
-        "processes at the end of the workload (servers restart for each workload)")
+        "processes and nginx) from the start of the run until the server is idle again "
+        "(requests left queued when wrk stops are finished or dropped before the next run "
+        "starts), per completed request; peak RSS: VmHWM summed over those processes at the "
+        "end of the workload (servers restart for each workload)")
     add("- errors: HTTP status ≥ 400 plus socket errors and time-outs, as wrk counts them")
     add("")
     if args.note:
@@ -619,12 +640,19 @@ def report(results: dict, workloads: list[Workload], args, iip_proto: str, start
                 f"{ratio(t.median('cpu_ms'), i.median('cpu_ms'))} | "
                 f"{fmt_num(t.rss_mb)} / {fmt_num(i.rss_mb)} | {ratio(t.rss_mb, i.rss_mb)} | "
                 f"{sum(s.errors for s in t.samples)} / {sum(s.errors for s in i.samples)} |")
-            n = results.get((w.name, c, "nginx static"))
-            if n and n.samples:
-                add(f"| {w.name}: nginx static ceiling | {c} | Tessera / nginx: "
-                    f"{ratio(t.median('rps'), n.median('rps'))} | nginx {fmt_num(n.median('rps'))} "
-                    f"| | | | | | | | |")
     add("")
+    ceilings = [(w, c, results.get((w.name, c, "Tessera")), results.get((w.name, c, "nginx static")))
+                for w in workloads for c in args.connections]
+    ceilings = [x for x in ceilings if x[2] and x[3] and x[2].samples and x[3].samples]
+    if ceilings:
+        add("## The ceiling: nginx serving the same tile bytes as a static file")
+        add("")
+        add("| workload | conns | nginx static req/s | Tessera req/s | Tessera / nginx |")
+        add("|---|---:|---:|---:|---:|")
+        for w, c, t, n in ceilings:
+            add(f"| {w.name} | {c} | {fmt_num(n.median('rps'))} | {fmt_num(t.median('rps'))} | "
+                f"{ratio(t.median('rps'), n.median('rps'))} |")
+        add("")
     add("## Details")
     add("")
     add("| workload | conns | server | req/s | p50 ms | p99 ms | CPU ms/req | peak RSS MB | errors |")
@@ -643,8 +671,9 @@ def report(results: dict, workloads: list[Workload], args, iip_proto: str, start
     add("## Workloads")
     add("")
     for w in workloads:
+        runs = f"; runs of {args.duration * w.slow} s" if w.slow > 1 else ""
         add(f"- **{w.name}**: {w.title}; file `{w.image}`; "
-            f"{len(w.requests)} URL(s), seed {SEED}")
+            f"{len(w.requests)} URL(s), seed {SEED}{runs}")
     add("")
     add("Images: a photograph of a painting (Debian's mate-backgrounds, "
         "`Elephants_5640x3172.jpg`) enlarged 1.8× and mirrored into 20000×15000, saved by "
@@ -753,7 +782,7 @@ def main() -> int:
                     for rep in range(args.reps):
                         for s in servers:
                             sample = run_wrk(s, files_by_server[s.name][0], lua, c,
-                                             args.duration, args.wrk_threads)
+                                             args.duration * w.slow, args.wrk_threads)
                             results.setdefault((w.name, c, s.name), Result()).samples.append(
                                 sample)
                             log(f"  {w.name:9} c={c:<3} {s.name:12} run {rep + 1}: "
