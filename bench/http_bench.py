@@ -384,7 +384,9 @@ class Iipsrv(Server):
         conf.write_text(NGINX_CONF.format(user=user, workers=cores, tmp=tmp, port=port,
                                           fcgi_port=fcgi_port, static=static))
         self.nginx_log = open(tmp / "nginx.out", "w")
-        self.nginx = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp)],
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin: not on every PATH
+        self.nginx = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp),
+                                       "-e", str(tmp / "nginx-error.log")],
                                       stdout=self.nginx_log, stderr=subprocess.STDOUT)
         wait_http(self.base + "/static/")
         end = time.time() + 5
