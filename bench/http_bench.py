@@ -146,6 +146,7 @@ class Workload:
     image: str
     requests: list[Req]
     ceiling: bool = False  # also measure nginx serving the bytes statically
+    slow: int = 1  # runs last this many times --duration: few requests finish otherwise
 
 
 def tile_region(levels: list[Level], r: Req) -> tuple[int, int, int, int, int]:
@@ -168,11 +169,13 @@ def iiif_path(levels: dict[str, list[Level]], r: Req) -> str:
     return f"{r.image}/{r.x},{r.y},{r.w},{r.h}/{r.out_w},/0/default.jpg"
 
 
-def iip_query(levels: dict[str, list[Level]], r: Req) -> str:
+def iip_query(levels: dict[str, list[Level]], iip_res: dict[str, int], r: Req) -> str:
+    """The IIP request for `r`; iip_res is how many resolutions iipsrv sees in each file
+    (it leaves out JPEG 2000 levels smaller than a tile, Tessera does not)."""
     lv = levels[r.image]
     if r.kind == "tile" and r.grid == lv[r.level].tile_w:
         index = r.ty * -(-lv[r.level].width // r.grid) + r.tx
-        return f"FIF={r.image}&JTL={len(lv) - 1 - r.level},{index}"
+        return f"FIF={r.image}&JTL={iip_res[r.image] - 1 - r.level},{index}"
     if r.kind == "tile":
         x, y, w, h, out_w = tile_region(lv, r)
     else:
@@ -200,7 +203,9 @@ def random_tiles(rng: random.Random, image: str, levels: list[Level], n: int,
     return out
 
 
-def make_workloads(levels: dict[str, list[Level]]) -> list[Workload]:
+def make_workloads(levels: dict[str, list[Level]], iip_res: dict[str, int]) -> list[Workload]:
+    # Random tiles come only from the levels both servers have.
+    levels = {f: lv[:iip_res[f]] for f, lv in levels.items()}
     rng = random.Random(SEED)
     jpeg = levels["photo_jpeg.tif"]
     mid = Req("tile", "photo_jpeg.tif", level=0, tx=jpeg[0].width // 512,
@@ -225,11 +230,12 @@ def make_workloads(levels: dict[str, list[Level]]) -> list[Workload]:
         # JP2: a 256 px grid at every level for both servers, whatever the
         # codestream's own tiling, so both decode the same areas.
         Workload("jp2", "random 256 px tiles, JP2 (Ghent settings, untiled)", "photo.jp2",
-                 random_tiles(rng, "photo.jp2", levels["photo.jp2"], URLS_PER_LIST, grid=256)),
+                 random_tiles(rng, "photo.jp2", levels["photo.jp2"], URLS_PER_LIST, grid=256),
+                 slow=3),
         Workload("jp2-tiled", "random 256 px tiles, JP2 (Ghent settings, 1024 tiles)",
                  "photo_tiled.jp2",
                  random_tiles(rng, "photo_tiled.jp2", levels["photo_tiled.jp2"], URLS_PER_LIST,
-                              grid=256)),
+                              grid=256), slow=2),
     ]
 
 
@@ -358,12 +364,13 @@ http {{
 class Iipsrv(Server):
     """iipsrv.fcgi under spawn-fcgi -F <cores>, behind nginx."""
 
-    def __init__(self, images: Path, static: Path, tmp: Path, cores: int, cache_mb: float):
+    def __init__(self, images: Path, static: Path, tmp: Path, cores: int, cache_mb: float,
+                 verbosity: int = 0):
         self.name = "iipsrv"
         self.tmp = tmp
         port, fcgi_port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, FILESYSTEM_PREFIX=str(images) + "/", VERBOSITY="0",
+        env = dict(os.environ, FILESYSTEM_PREFIX=str(images) + "/", VERBOSITY=str(verbosity),
                    LOGFILE=str(tmp / "iipsrv.log"), MAX_IMAGE_CACHE_SIZE=str(cache_mb),
                    JPEG_QUALITY="75", MAX_CVT="5000")
         pidfile = tmp / "iipsrv.pids"
@@ -377,7 +384,9 @@ class Iipsrv(Server):
         conf.write_text(NGINX_CONF.format(user=user, workers=cores, tmp=tmp, port=port,
                                           fcgi_port=fcgi_port, static=static))
         self.nginx_log = open(tmp / "nginx.out", "w")
-        self.nginx = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp)],
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin: not on every PATH
+        self.nginx = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp),
+                                       "-e", str(tmp / "nginx-error.log")],
                                       stdout=self.nginx_log, stderr=subprocess.STDOUT)
         wait_http(self.base + "/static/")
         end = time.time() + 5
@@ -403,6 +412,17 @@ class Iipsrv(Server):
             except ProcessLookupError:
                 pass
         self.nginx_log.close()
+
+
+def iip_resolutions(iipsrv: Iipsrv, files: list[str]) -> dict[str, int]:
+    out = {}
+    for f in files:
+        text = fetch(f"{iipsrv.base}/fcgi-bin/iipsrv.fcgi?FIF={f}&obj=IIP,1.0&obj=Resolution-number")
+        m = re.search(rb"Resolution-number:(\d+)", text)
+        if not m:
+            sys.exit(f"iipsrv cannot read {f}: {text[:300]!r}")
+        out[f] = int(m.group(1))
+    return out
 
 
 class NginxStatic(Server):
@@ -469,12 +489,31 @@ class Result:
     samples: list[Sample] = field(default_factory=list)
     rss_mb: float = 0.0
 
+    def values(self, attr: str) -> list[float]:
+        return [v for v in (getattr(s, attr) for s in self.samples) if v == v]  # drop NaN
+
     def median(self, attr: str) -> float:
-        return statistics.median(getattr(s, attr) for s in self.samples)
+        values = self.values(attr)
+        return statistics.median(values) if values else float("nan")
 
     def spread(self, attr: str) -> tuple[float, float]:
-        values = [getattr(s, attr) for s in self.samples]
-        return min(values), max(values)
+        values = self.values(attr)
+        return (min(values), max(values)) if values else (float("nan"), float("nan"))
+
+
+def drain(pids: list[int], limit: float = 120.0) -> None:
+    """Waits until the server is idle: requests whose client has gone (wrk closes its
+    connections at the end of a run) may still be decoding, and must not eat into the
+    next run, which is usually the other server's."""
+    end = time.time() + limit
+    last = sum(cpu_ticks(p) for p in pids)
+    while time.time() < end:
+        time.sleep(0.5)
+        now = sum(cpu_ticks(p) for p in pids)
+        if now - last <= 1:  # at most one tick in half a second: idle
+            return
+        last = now
+    log(f"  WARNING server still busy {limit:.0f} s after the run")
 
 
 def run_wrk(server: Server, url_file: Path, lua: Path, conns: int, seconds: int,
@@ -484,16 +523,18 @@ def run_wrk(server: Server, url_file: Path, lua: Path, conns: int, seconds: int,
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{seconds}s",
                           "--timeout", "30s", "-s", str(lua), server.base, "--", str(url_file)],
                          capture_output=True, text=True)
+    # The work still queued when wrk stops was caused by this run: count it here.
+    drain(pids)
     after = sum(cpu_ticks(p) for p in pids)
     m = re.search(r"WRKJSON (\{.*\})", out.stdout)
     if not m:
         raise RuntimeError(f"wrk failed:\n{out.stdout}\n{out.stderr}")
     d = json.loads(m.group(1))
-    n = max(1, d["requests"])
+    n = d["requests"]
     errors = d["status"] + d["connect"] + d["read"] + d["write"] + d["timeout"]
     return Sample(rps=d["requests"] / (d["duration_us"] / 1e6), p50_ms=d["p50_us"] / 1000,
                   p99_ms=d["p99_us"] / 1000, errors=errors,
-                  cpu_ms=(after - before) * 1000 / CLK_TCK / n)
+                  cpu_ms=(after - before) * 1000 / CLK_TCK / n if d["requests"] else float("nan"))
 
 
 def check_urls(server: Server, paths: list[str], count: int = 5) -> None:
@@ -515,6 +556,8 @@ def fetch(url: str) -> bytes:
 # --- report ------------------------------------------------------------------
 
 def fmt_num(v: float) -> str:
+    if v != v:  # NaN: nothing to divide by (no request finished)
+        return "–"
     if v >= 100:
         return f"{v:.0f}"
     if v >= 10:
@@ -528,7 +571,7 @@ def fmt_spread(r: Result, attr: str) -> str:
 
 
 def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}×" if b > 0 else "–"
+    return f"{a / b:.2f}×" if b > 0 and a == a else "–"
 
 
 def machine() -> str:
@@ -561,7 +604,8 @@ def report(results: dict, workloads: list[Workload], args, iip_proto: str, start
     add("# Benchmarks: Tessera and iipsrv, same run, same machine")
     add("")
     add(f"- date: {started}")
-    add(f"- machine: {machine()}")
+    add(f"- machine: {machine()}; load average (1 min) at start {args.load_start:.1f}, "
+        f"at end {os.getloadavg()[0]:.1f} (other work on the machine shows here)")
     add(f"- software: {versions()}")
     add(f"- command: `make bench` (`{' '.join(sys.argv)}`)")
     add(f"- each cell: median of {args.reps} runs of {args.duration} s with wrk "
@@ -571,8 +615,10 @@ def report(results: dict, workloads: list[Workload], args, iip_proto: str, start
         f"MAX_IMAGE_CACHE_SIZE={args.iipsrv_cache_mb}, VERBOSITY=0, its own protocol: "
         f"{iip_proto.upper()}; JPEG quality 75 on both")
     add("- CPU ms/req: utime+stime of every server process (for iipsrv: its FastCGI "
-        "processes and nginx) over the run, per request; peak RSS: VmHWM summed over those "
-        "processes at the end of the workload (servers restart for each workload)")
+        "processes and nginx) from the start of the run until the server is idle again "
+        "(requests left queued when wrk stops are finished or dropped before the next run "
+        "starts), per completed request; peak RSS: VmHWM summed over those processes at the "
+        "end of the workload (servers restart for each workload)")
     add("- errors: HTTP status ≥ 400 plus socket errors and time-outs, as wrk counts them")
     add("")
     if args.note:
@@ -596,12 +642,19 @@ def report(results: dict, workloads: list[Workload], args, iip_proto: str, start
                 f"{ratio(t.median('cpu_ms'), i.median('cpu_ms'))} | "
                 f"{fmt_num(t.rss_mb)} / {fmt_num(i.rss_mb)} | {ratio(t.rss_mb, i.rss_mb)} | "
                 f"{sum(s.errors for s in t.samples)} / {sum(s.errors for s in i.samples)} |")
-            n = results.get((w.name, c, "nginx static"))
-            if n and n.samples:
-                add(f"| {w.name}: nginx static ceiling | {c} | Tessera / nginx: "
-                    f"{ratio(t.median('rps'), n.median('rps'))} | nginx {fmt_num(n.median('rps'))} "
-                    f"| | | | | | | | |")
     add("")
+    ceilings = [(w, c, results.get((w.name, c, "Tessera")), results.get((w.name, c, "nginx static")))
+                for w in workloads for c in args.connections]
+    ceilings = [x for x in ceilings if x[2] and x[3] and x[2].samples and x[3].samples]
+    if ceilings:
+        add("## The ceiling: nginx serving the same tile bytes as a static file")
+        add("")
+        add("| workload | conns | nginx static req/s | Tessera req/s | Tessera / nginx |")
+        add("|---|---:|---:|---:|---:|")
+        for w, c, t, n in ceilings:
+            add(f"| {w.name} | {c} | {fmt_num(n.median('rps'))} | {fmt_num(t.median('rps'))} | "
+                f"{ratio(t.median('rps'), n.median('rps'))} |")
+        add("")
     add("## Details")
     add("")
     add("| workload | conns | server | req/s | p50 ms | p99 ms | CPU ms/req | peak RSS MB | errors |")
@@ -620,8 +673,9 @@ def report(results: dict, workloads: list[Workload], args, iip_proto: str, start
     add("## Workloads")
     add("")
     for w in workloads:
+        runs = f"; runs of {args.duration * w.slow} s" if w.slow > 1 else ""
         add(f"- **{w.name}**: {w.title}; file `{w.image}`; "
-            f"{len(w.requests)} URL(s), seed {SEED}")
+            f"{len(w.requests)} URL(s), seed {SEED}{runs}")
     add("")
     add("Images: a photograph of a painting (Debian's mate-backgrounds, "
         "`Elephants_5640x3172.jpg`) enlarged 1.8× and mirrored into 20000×15000, saved by "
@@ -660,6 +714,7 @@ def main() -> int:
     p.add_argument("--images-only", action="store_true")
     args = p.parse_args()
 
+    args.load_start = os.getloadavg()[0]
     cache = Path(args.cache)
     images = make_images(cache)
     if args.images_only:
@@ -672,15 +727,20 @@ def main() -> int:
 
     files = ["photo_jpeg.tif", "photo_deflate.tif", "photo.jp2", "photo_tiled.jp2"]
     levels = {f: levels_of(tessera_bin, images / f) for f in files}
-    workloads = make_workloads(levels)
-    if args.workloads:
-        wanted = args.workloads.split(",")
-        workloads = [w for w in workloads if w.name in wanted]
-
     started = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     tmp = Path(tempfile.mkdtemp(prefix="tessera-bench-"))
     static = tmp / "static"
     static.mkdir()
+    probe = Iipsrv(images, static, tmp, 1, args.iipsrv_cache_mb)
+    try:
+        iip_res = iip_resolutions(probe, files)
+    finally:
+        probe.stop()
+    workloads = make_workloads(levels, iip_res)
+    if args.workloads:
+        wanted = args.workloads.split(",")
+        workloads = [w for w in workloads if w.name in wanted]
+
     lua = tmp / "cycle.lua"
     lua.write_text(WRK_LUA)
     urls_dir = cache / "urls"
@@ -690,11 +750,11 @@ def main() -> int:
         for w in workloads:
             log(f"== {w.name}: {w.title}")
             if args.tessera_iip:
-                t_paths = [f"{args.tessera_iip}?{iip_query(levels, r)}" for r in w.requests]
+                t_paths = [f"{args.tessera_iip}?{iip_query(levels, iip_res, r)}" for r in w.requests]
             else:
                 t_paths = [f"/iiif/3/{iiif_path(levels, r)}" for r in w.requests]
             if args.iipsrv_protocol == "iip":
-                i_paths = [f"/fcgi-bin/iipsrv.fcgi?{iip_query(levels, r)}" for r in w.requests]
+                i_paths = [f"/fcgi-bin/iipsrv.fcgi?{iip_query(levels, iip_res, r)}" for r in w.requests]
             else:
                 i_paths = [f"/fcgi-bin/iipsrv.fcgi?IIIF={iiif_path(levels, r)}"
                            for r in w.requests]
@@ -724,7 +784,7 @@ def main() -> int:
                     for rep in range(args.reps):
                         for s in servers:
                             sample = run_wrk(s, files_by_server[s.name][0], lua, c,
-                                             args.duration, args.wrk_threads)
+                                             args.duration * w.slow, args.wrk_threads)
                             results.setdefault((w.name, c, s.name), Result()).samples.append(
                                 sample)
                             log(f"  {w.name:9} c={c:<3} {s.name:12} run {rep + 1}: "

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -84,9 +85,10 @@ class ShardedLruCache {
                                       std::size_t charge, Keep keep) {
     if (!enabled()) return nullptr;
     Shard& shard = shard_for(key);
-    // Dropped values are destroyed after the lock is released: a value's
+    // Dropped entries are destroyed after the lock is released: a value's
     // destructor may be slow (closing a file) or take locks of its own.
-    std::vector<std::shared_ptr<const Value>> dropped;
+    // Moving list nodes cannot throw, so the shard stays consistent.
+    std::list<Entry> dropped;
     std::lock_guard lock(shard.mutex);
     const auto it = shard.index.find(key);
     if (it != shard.index.end()) {
@@ -94,9 +96,8 @@ class ShardedLruCache {
         shard.order.splice(shard.order.begin(), shard.order, it->second);
         return it->second->value;
       }
-      dropped.push_back(std::move(it->second->value));
       shard.charge -= it->second->charge;
-      shard.order.erase(it->second);
+      dropped.splice(dropped.end(), shard.order, it->second);
       shard.index.erase(it);
     }
     if (!value || charge > shard.budget) return nullptr;
@@ -110,11 +111,10 @@ class ShardedLruCache {
     shard.charge += charge;
     ++shard.insertions;
     while (shard.charge > shard.budget) {
-      Entry& last = shard.order.back();
-      shard.charge -= last.charge;
-      shard.index.erase(last.key);
-      dropped.push_back(std::move(last.value));
-      shard.order.pop_back();
+      const auto last = std::prev(shard.order.end());
+      shard.charge -= last->charge;
+      shard.index.erase(last->key);
+      dropped.splice(dropped.end(), shard.order, last);
       ++shard.evictions;
     }
     return value;
@@ -122,13 +122,12 @@ class ShardedLruCache {
 
   void erase(const Key& key) {
     Shard& shard = shard_for(key);
-    std::shared_ptr<const Value> dropped;
+    std::list<Entry> dropped;
     std::lock_guard lock(shard.mutex);
     const auto it = shard.index.find(key);
     if (it == shard.index.end()) return;
-    dropped = std::move(it->second->value);
     shard.charge -= it->second->charge;
-    shard.order.erase(it->second);
+    dropped.splice(dropped.end(), shard.order, it->second);
     shard.index.erase(it);
   }
 
