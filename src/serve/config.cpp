@@ -274,14 +274,10 @@ const Setting kSettings[] = {
                            "Licence URI stated in IIIF info.json (rights / license)"),
     TESSERA_STRING_SETTING("COPYRIGHT", "--copyright", copyright,
                            "Attribution text stated in IIIF 2.1 info.json"),
-    TESSERA_STRING_SETTING(
-        "FILESYSTEM_PREFIX", "--filesystem-prefix", filesystem_prefix,
-        "Put before every image identifier to make its file name; accepted, takes "
-        "effect when the endpoints name files with it"),
-    TESSERA_STRING_SETTING(
-        "FILESYSTEM_SUFFIX", "--filesystem-suffix", filesystem_suffix,
-        "Put after every image identifier to make its file name; accepted, takes "
-        "effect with FILESYSTEM_PREFIX"),
+    TESSERA_STRING_SETTING("FILESYSTEM_PREFIX", "--filesystem-prefix", filesystem_prefix,
+                           "Put before every image identifier to make its file name"),
+    TESSERA_STRING_SETTING("FILESYSTEM_SUFFIX", "--filesystem-suffix", filesystem_suffix,
+                           "Put after every image identifier to make its file name"),
     Setting{"FILENAME_PATTERN", "--filename-pattern",
             "Name part before the angles of a 3D image sequence; accepted, "
             "takes effect with image sequences",
@@ -291,15 +287,13 @@ const Setting kSettings[] = {
             },
             [](const Config& c) { return c.filename_pattern; }},
     Setting{"URI_MAP", "--uri-map",
-            "Path prefixes mapped to protocols, e.g. 'iiif=>IIIF deepzoom=>DeepZoom'; "
-            "accepted, takes effect with the IIP, DeepZoom and Zoomify routes",
+            "Path prefixes mapped to protocols, e.g. 'iiif=>IIIF deepzoom=>DeepZoom'",
             [](Config& c, std::string_view v, std::string_view source) {
               c.uri_map = parse_uri_map(source, v);
             },
             [](const Config& c) { return show_uri_map(c.uri_map); }},
     TESSERA_HEADER_SETTING("CACHE_CONTROL", "--cache-control", cache_control,
-                           "Cache-Control header of image and metadata replies; empty: none; "
-                           "accepted, takes effect with Last-Modified / 304 replies"),
+                           "Cache-Control header of image and metadata replies; empty: none"),
     TESSERA_FLAG_SETTING("EMBED_ICC", "--embed-icc", embed_icc,
                          "1 embeds the image's ICC profile in outputs, 0 strips it; accepted, "
                          "takes effect with ICC output"),
@@ -313,13 +307,9 @@ const Setting kSettings[] = {
                         "JPEG 2000 quality layers decoded (0 half, -1 all); accepted, "
                         "takes effect with layer selection"),
     TESSERA_DOUBLE_SETTING("MAX_IMAGE_CACHE_SIZE", "--max-image-cache-size", max_image_cache_mb, 0,
-                           1 << 20,
-                           "MB of encoded tiles kept in memory; accepted, takes effect with "
-                           "the tile cache"),
+                           1 << 20, "MB of encoded responses kept in memory"),
     TESSERA_INT_SETTING("MAX_METADATA_CACHE_SIZE", "--max-metadata-cache-size", max_metadata_cache,
-                        -1, 1'000'000'000,
-                        "Images whose headers stay open (-1 no limit); accepted, takes effect "
-                        "with the metadata cache"),
+                        -1, 1'000'000'000, "Images whose headers stay open (-1 no limit)"),
     Setting{"MEMCACHED_SERVERS", "--memcached-servers",
             "memcached servers, host[:port],...; empty: none; accepted, takes effect with "
             "memcached",
