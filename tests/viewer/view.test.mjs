@@ -152,9 +152,11 @@ describe('the viewer', () => {
 
     await page.keyboard.press('f');
     await page.waitForFunction(() => document.fullscreenElement?.classList.contains('tv'));
-    assert.equal(await page.getAttribute('button[aria-label="Fullscreen"]', 'aria-pressed'), 'true');
+    // The button follows the fullscreenchange event, which comes a moment later.
+    await page.waitForSelector('button[aria-label="Fullscreen"][aria-pressed="true"]');
     await page.keyboard.press('f');
     await page.waitForFunction(() => document.fullscreenElement === null);
+    await page.waitForSelector('button[aria-label="Fullscreen"][aria-pressed="false"]');
 
     await page.keyboard.press('?');
     assert.equal(await page.isVisible('dialog.tv-help'), true);
