@@ -159,8 +159,10 @@ export function mountImageViewer(container, options = {}) {
   viewer.addHandler('viewport-change', updateZoom);
   viewer.addHandler('animation-finish', updateLinks);
   if (options.hash) {
-    window.addEventListener('hashchange', () => {
-      const region = parseRegionHash(location.hash);
+    window.addEventListener('hashchange', (event) => {
+      // The URL the user asked for: location.hash may have been rewritten
+      // since, by the end of an animation.
+      const region = parseRegionHash(new URL(event.newURL).hash);
       if (region && viewer.world.getItemAt(0)) showRegion(viewer, region, false);
     });
   }

@@ -48,6 +48,14 @@ const stageSize = (page) =>
     return { width: Math.round(r.width), height: Math.round(r.height) };
   });
 
+// Shows the hash's view and waits until the viewer has settled on it.
+async function showHash(page, hash, percent) {
+  await page.evaluate((h) => (location.hash = h), hash);
+  await page.waitForFunction((p) => document.querySelector('.tv-zoom-value').textContent === p, percent);
+  await h.waitForTiles(page);
+  assert.equal(await page.textContent('.tv-zoom-value'), percent);
+}
+
 describe('the viewer', () => {
   test('opens with every tile loaded and none failed', async () => {
     const page = await open('view/big.tif');
@@ -68,9 +76,7 @@ describe('the viewer', () => {
     for (const [factor, percent, x, y] of [[1, '100%', 300, 200], [2, '50%', 24, 100]]) {
       const region = { x, y, w: stage.width * factor, h: stage.height * factor };
       assert.ok(x + region.w <= WIDTH - 64 * factor && y + region.h <= HEIGHT, 'the window is too large');
-      await page.evaluate((hash) => (location.hash = hash), `#${region.x},${region.y},${region.w},${region.h},0`);
-      await page.waitForFunction((p) => document.querySelector('.tv-zoom-value').textContent === p, percent);
-      await h.waitForTiles(page);
+      await showHash(page, `#${region.x},${region.y},${region.w},${region.h},0`, percent);
       const shown = await page.evaluate(() => window.tessera.region());
       assert.ok(Math.abs(shown.x - region.x) <= 1 && Math.abs(shown.w - region.w) <= 1, JSON.stringify(shown));
 
@@ -94,8 +100,7 @@ describe('the viewer', () => {
     const page = await open('view/big.tif');
     const stage = await stageSize(page);
     // A region four times the stage's width is shown at 25%.
-    await page.evaluate((hash) => (location.hash = hash), `#0,0,${stage.width * 4},${stage.height * 4},0`);
-    await page.waitForFunction(() => document.querySelector('.tv-zoom-value').textContent === '25%');
+    await showHash(page, `#0,0,${stage.width * 4},${stage.height * 4},0`, '25%');
     await page.keyboard.press('+');
     await page.keyboard.press('+');
     await h.waitForTiles(page);
@@ -147,9 +152,11 @@ describe('the viewer', () => {
 
     await page.keyboard.press('f');
     await page.waitForFunction(() => document.fullscreenElement?.classList.contains('tv'));
-    assert.equal(await page.getAttribute('button[aria-label="Fullscreen"]', 'aria-pressed'), 'true');
+    // The button follows the fullscreenchange event, which comes a moment later.
+    await page.waitForSelector('button[aria-label="Fullscreen"][aria-pressed="true"]');
     await page.keyboard.press('f');
     await page.waitForFunction(() => document.fullscreenElement === null);
+    await page.waitForSelector('button[aria-label="Fullscreen"][aria-pressed="false"]');
 
     await page.keyboard.press('?');
     assert.equal(await page.isVisible('dialog.tv-help'), true);
@@ -216,13 +223,11 @@ describe('the viewer', () => {
     const stage = await stageSize(page);
     // At 100% one screen pixel is 0.1 mm: the longest round length within
     // 120 px is 1 cm, 100 px long.
-    await page.evaluate((hash) => (location.hash = hash), `#0,0,${stage.width},${stage.height},0`);
-    await page.waitForFunction(() => document.querySelector('.tv-zoom-value').textContent === '100%');
+    await showHash(page, `#0,0,${stage.width},${stage.height},0`, '100%');
     assert.equal(await page.textContent('.tv-scale-label'), '1 cm');
     const width = await page.evaluate(() => document.querySelector('.tv-scale-bar').getBoundingClientRect().width);
     assert.ok(Math.abs(width - 100) < 1, `bar is ${width} px`);
-    await page.evaluate((hash) => (location.hash = hash), `#0,0,${stage.width * 2},${stage.height * 2},0`);
-    await page.waitForFunction(() => document.querySelector('.tv-zoom-value').textContent === '50%');
+    await showHash(page, `#0,0,${stage.width * 2},${stage.height * 2},0`, '50%');
     assert.equal(await page.textContent('.tv-scale-label'), '2 cm');
     await page.close();
 
