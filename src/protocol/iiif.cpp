@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "protocol/percent.hpp"
+#include "protocol/tiling.hpp"
 
 namespace tessera {
 namespace {
@@ -28,30 +29,12 @@ constexpr Format kFormats[] = {Format::Jpeg, Format::Png, Format::Webp, Format::
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
-bool is_hex(char c) noexcept {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 std::string in_quotes(std::string_view s) {
   // Appending, not "'" + string: GCC 12 -O3 warns falsely (-Wrestrict) on the latter.
   std::string out(1, '\'');
   out += quote_for_reason(s);
   out.push_back('\'');
   return out;
-}
-
-std::vector<std::string_view> split(std::string_view s, char separator) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  for (;;) {
-    const size_t end = s.find(separator, start);
-    if (end == std::string_view::npos) {
-      parts.push_back(s.substr(start));
-      return parts;
-    }
-    parts.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
 }
 
 std::optional<int> parse_integer(std::string_view s) {
@@ -102,7 +85,7 @@ RegionSpec parse_region(std::string_view s) {
     return region;
   }
   const bool percent = s.starts_with("pct:");
-  const auto fields = split(percent ? s.substr(4) : s, ',');
+  const auto fields = split_all(percent ? s.substr(4) : s, ',');
   auto invalid = [&] {
     bad_request("invalid region " + in_quotes(s) +
                 "; expected full, square, x,y,w,h or pct:x,y,w,h");
@@ -152,7 +135,7 @@ SizeSpec parse_size(std::string_view s, int version) {
   } else {
     const bool best_fit = rest.starts_with('!');
     if (best_fit) rest.remove_prefix(1);
-    const auto fields = split(rest, ',');
+    const auto fields = split_all(rest, ',');
     if (fields.size() != 2) invalid();
     const bool has_w = !fields[0].empty();
     const bool has_h = !fields[1].empty();
@@ -234,17 +217,7 @@ std::string decode_identifier(const std::vector<std::string_view>& segments, siz
     if (i > 0) id.push_back('/');
     id += percent_decode(segments[i]);
   }
-  if (id.find('\0') != std::string::npos) bad_request("identifier contains a NUL byte");
-  // No file name needs them, and an identifier travels on into headers
-  // (Location, Link) and logs, where CR/LF would split lines.
-  for (const char c : id)
-    if ((c > 0 && c < 0x20) || c == 0x7F)
-      bad_request("identifier " + in_quotes(id) + " contains a control character");
-  // A client that encoded twice would otherwise reach a different file than
-  // it named; no real identifier needs "%XX" after decoding.
-  for (size_t i = 0; i + 2 < id.size(); ++i)
-    if (id[i] == '%' && is_hex(id[i + 1]) && is_hex(id[i + 2]))
-      bad_request("double-encoded identifier " + in_quotes(id));
+  check_decoded_identifier(id);
   return id;
 }
 
@@ -260,7 +233,7 @@ Query parse_iiif(std::string_view path, int version) {
   const bool trailing_slash = path.ends_with('/');
   if (trailing_slash) path.remove_suffix(1);
   if (path.empty()) bad_request("missing identifier");
-  const auto segments = split(path, '/');
+  const auto segments = split_all(path, '/');
   for (const auto segment : segments)
     if (segment.empty()) bad_request("empty segment in IIIF path " + in_quotes(whole));
 
