@@ -684,7 +684,14 @@ TEST(FcgiApache, ModFcgidStartsIipsrvFcgi) {
   fs::create_directories(lib);
   fs::create_directories(run);
   fs::permissions(run, fs::perms::all);
-  fs::create_symlink(TESSERA_BINARY, lib / "iipsrv.fcgi");
+  // Installed as `make install` does: the program beside its iipsrv.fcgi
+  // link. (Apache, as its own user, refuses a link into a build folder it
+  // cannot read, e.g. one under a private mktemp directory.)
+  fs::copy_file(TESSERA_BINARY, lib / "tessera");
+  fs::permissions(lib / "tessera", fs::perms::owner_all | fs::perms::group_read |
+                                       fs::perms::group_exec | fs::perms::others_read |
+                                       fs::perms::others_exec);
+  fs::create_symlink("tessera", lib / "iipsrv.fcgi");
   const fs::path log = run / "iipsrv.log";
   const std::string block =
       documented_block("<!-- tested by tests/e2e/fcgi_test.cpp: Apache", "apache",
