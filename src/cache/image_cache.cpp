@@ -88,7 +88,9 @@ ImageCache::ImageCache(ImageCacheOptions options)
       entries_(options_.max_entries, 16, 4) {
   pool_->max_idle_per_file = options_.max_idle_per_file;
   pool_->max_idle_total = options_.max_idle_total;
-  if (!options_.open) options_.open = open_image;
+  if (!options_.open) {
+    options_.open = [](const std::filesystem::path& path) { return open_image(path); };
+  }
 }
 
 ImageCache::~ImageCache() = default;

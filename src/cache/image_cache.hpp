@@ -32,7 +32,8 @@ struct ImageCacheOptions {
   std::size_t max_idle_per_file = 4;
   std::size_t max_idle_total = 256;
   // How a file is opened; tests substitute a counting opener.
-  std::function<std::unique_ptr<ImageSource>(const std::filesystem::path&)> open = open_image;
+  // Empty: open_image() with default options.
+  std::function<std::unique_ptr<ImageSource>(const std::filesystem::path&)> open;
 };
 
 class ImageCache;

@@ -18,7 +18,7 @@ std::size_t TileKeyHash::operator()(const TileKey& key) const noexcept {
   hash_mix(h, std::hash<uint64_t>{}(key.file.size));
   hash_mix(h, std::hash<int64_t>{}(key.file.mtime_ns));
   hash_mix(h, std::hash<uint64_t>{}((uint64_t(key.tx) << 32) | key.ty));
-  hash_mix(h, std::hash<int>{}(key.level));
+  hash_mix(h, std::hash<int>{}(key.level * 131071 + key.layers));
   return h;
 }
 
@@ -35,8 +35,8 @@ void TileCache::put(const TileKey& key, std::shared_ptr<const Raster> tile) {
 }
 
 std::shared_ptr<const Raster> TileCache::tile(ImageSource& source, const FileIdentity& file,
-                                              int level, uint32_t tx, uint32_t ty) {
-  const TileKey key{file, level, tx, ty};
+                                              int level, uint32_t tx, uint32_t ty, int layers) {
+  const TileKey key{file, level, tx, ty, layers};
   if (auto hit = tiles_.get(key)) return hit;
   auto decoded = std::make_shared<const Raster>(source.tile(level, tx, ty));
   // A file whose identity is unknown (stat failed) must not share entries.

@@ -18,6 +18,7 @@ struct TileKey {
   FileIdentity file;
   int level = 0;
   uint32_t tx = 0, ty = 0;
+  int layers = 0;  // the source's set_quality_layers() when it was decoded
   bool operator==(const TileKey&) const = default;
 };
 
@@ -37,7 +38,7 @@ class TileCache {
   // the cache, or decoded by `source` and kept. Throws what source.tile()
   // throws; nothing is kept then.
   std::shared_ptr<const Raster> tile(ImageSource& source, const FileIdentity& file, int level,
-                                     uint32_t tx, uint32_t ty);
+                                     uint32_t tx, uint32_t ty, int layers = 0);
 
   bool enabled() const noexcept { return tiles_.enabled(); }
   CacheStats stats() const { return tiles_.stats(); }
@@ -62,15 +63,23 @@ class CachingSource final : public ImageSource {
   // A copy of the cached tile (the caller owns and may change it).
   Raster tile(int level, uint32_t tx, uint32_t ty) override;
 
+  // Passed on, and part of the cache key: tiles decoded with different
+  // layers differ.
+  void set_quality_layers(int layers) override {
+    layers_ = layers;
+    inner_.set_quality_layers(layers);
+  }
+
   // The cached tile itself, without a copy, for callers that only read it.
   std::shared_ptr<const Raster> shared_tile(int level, uint32_t tx, uint32_t ty) {
-    return cache_.tile(inner_, file_, level, tx, ty);
+    return cache_.tile(inner_, file_, level, tx, ty, layers_);
   }
 
  private:
   ImageSource& inner_;
   FileIdentity file_;
   TileCache& cache_;
+  int layers_ = 0;
 };
 
 }  // namespace tessera

@@ -24,11 +24,30 @@ class ImageSource {
   // edges are cropped to the level's size. Throws Error(500) on a corrupt
   // file, Error(400) on coordinates outside the level.
   virtual Raster tile(int level, uint32_t tx, uint32_t ty) = 0;
+
+  // How many quality layers the tile() calls that follow decode, for
+  // sources that have them (JPEG 2000), with iipsrv's meaning: n > 0 that
+  // many (all when there are fewer), 0 half of them rounded up, -1 all.
+  // Other sources ignore it. Pooled sources keep it: set it per request.
+  virtual void set_quality_layers(int /*layers*/) {}
+};
+
+// The layers to decode for a request that asked for `requested` (IIP's LYR;
+// 0 when it did not) under MAX_LAYERS `max_layers`, as iipsrv decides: a
+// positive maximum caps the request (and is the default), a negative one
+// makes "all" the default; the result means what set_quality_layers() says.
+int layers_to_decode(int max_layers, int requested) noexcept;
+
+// How readers are set up, from configuration.
+struct OpenOptions {
+  // OpenJPEG worker threads per JPEG 2000 decode (1: the caller's thread).
+  int jp2_threads = 1;
 };
 
 // Opens the image at `path`, choosing the reader by the file's signature.
 // Throws Error(404) if the file cannot be opened, Error(415)-style 500 with a
 // reason if it is not an image Tessera can read or it is corrupt.
-std::unique_ptr<ImageSource> open_image(const std::filesystem::path& path);
+std::unique_ptr<ImageSource> open_image(const std::filesystem::path& path,
+                                        const OpenOptions& options = {});
 
 }  // namespace tessera

@@ -427,6 +427,13 @@ struct Jp2Source::Decoder {
   static void on_quiet(const char*, void*) {}
 };
 
+int Jp2Source::layers_decoded() const noexcept {
+  const int all = std::max(layers_, 1);
+  if (options_.layers < 0) return all;
+  if (options_.layers == 0) return (all + 1) / 2;
+  return std::min(options_.layers, all);
+}
+
 Jp2Source::Jp2Source(const std::filesystem::path& path, Jp2Options options)
     : options_(options), file_(std::make_unique<File>()) {
   std::error_code ec;
@@ -587,7 +594,7 @@ Raster Jp2Source::tile(int level, uint32_t tx, uint32_t ty) {
   const uint64_t pixels = uint64_t(w) * h;
   const uint64_t decoded = decode_whole_levels_ ? uint64_t(li.width) * li.height : pixels;
   const uint64_t needed = decoded * (uint64_t(components_) * 4 * 2 +
-                                    uint64_t(bands) * bytes_per_sample(info_.sample_type));
+                                     uint64_t(bands) * bytes_per_sample(info_.sample_type));
   if (needed > kMaxDecodeBytes) {
     throw Error(500, fmt::format("JPEG 2000 tile too large to decode ({} MB)", needed >> 20));
   }
@@ -600,7 +607,7 @@ Raster Jp2Source::tile(int level, uint32_t tx, uint32_t ty) {
   uint64_t ay1 = std::min<uint64_t>(y1_, (origin_y + ly + h) << level);
   if (decode_whole_levels_) ax0 = x0_, ay0 = y0_, ax1 = x1_, ay1 = y1_;
 
-  Decoder d(*file_, raw_codestream_, options_.max_layers, options_.threads);
+  Decoder d(*file_, raw_codestream_, layers_decoded(), options_.threads);
   const auto where = [&] { return fmt::format("tile {},{} of level {}", tx, ty, level); };
   if (!opj_set_decoded_resolution_factor(d.codec.get(), OPJ_UINT32(level))) {
     d.fail(fmt::format("corrupt JPEG 2000: cannot reduce to level {}", level));

@@ -18,9 +18,10 @@
 namespace tessera {
 
 struct Jp2Options {
-  // Quality layers to decode; 0 decodes all (iipsrv's MAX_LAYERS). Fewer
-  // layers decode faster and look coarser on lossy files.
-  int max_layers = 0;
+  // Quality layers to decode until set_quality_layers() says otherwise, as
+  // it means them: 0 half (iipsrv's default), -1 all. Fewer layers decode
+  // faster and look coarser on lossy files.
+  int layers = 0;
   // OpenJPEG worker threads per tile decode; 1 decodes on the caller's thread.
   int threads = 1;
 };
@@ -44,8 +45,12 @@ class Jp2Source final : public ImageSource {
   // bits, unsigned, full range, RGB (sYCC converted), alpha last.
   Raster tile(int level, uint32_t tx, uint32_t ty) override;
 
+  void set_quality_layers(int layers) override { options_.layers = layers; }
+
   // Quality layers in the codestream (of its first tile's defaults).
   int quality_layers() const noexcept { return layers_; }
+  // How many the next tile() decodes.
+  int layers_decoded() const noexcept;
 
  private:
   struct File;     // the open file descriptor, read with pread
@@ -60,8 +65,8 @@ class Jp2Source final : public ImageSource {
   int components_ = 0;  // after palette expansion: what a decode returns
   int layers_ = 0;
   bool decode_whole_levels_ = false;  // see the constructor: HTJ2K
-  bool ycc_ = false;   // sYCC samples to convert to RGB
-  bool cdef_ = false;  // a channel definition box says which band is alpha
+  bool ycc_ = false;                  // sYCC samples to convert to RGB
+  bool cdef_ = false;                 // a channel definition box says which band is alpha
 };
 
 }  // namespace tessera

@@ -22,7 +22,14 @@ bool starts_with(const std::array<char, 12>& head, std::size_t got, const char* 
 
 }  // namespace
 
-std::unique_ptr<ImageSource> open_image(const std::filesystem::path& path) {
+int layers_to_decode(int max_layers, int requested) noexcept {
+  if (max_layers > 0) return requested > 0 && requested < max_layers ? requested : max_layers;
+  if (max_layers < 0 && requested == 0) return -1;
+  return requested;
+}
+
+std::unique_ptr<ImageSource> open_image(const std::filesystem::path& path,
+                                        const OpenOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) not_found("no such image");
   std::array<char, 12> head{};
@@ -36,7 +43,9 @@ std::unique_ptr<ImageSource> open_image(const std::filesystem::path& path) {
   }
   if (starts_with(head, got, "\0\0\0\x0cjP  \r\n\x87\n", 12) ||
       starts_with(head, got, "\xff\x4f\xff\x51", 4)) {
-    return std::make_unique<Jp2Source>(path);
+    Jp2Options jp2;
+    jp2.threads = options.jp2_threads;
+    return std::make_unique<Jp2Source>(path, jp2);
   }
   throw Error(500, "not an image Tessera can read (unknown file signature)");
 }

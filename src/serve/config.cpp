@@ -304,8 +304,8 @@ const Setting kSettings[] = {
                          "1 sends stored JPEG tiles without re-encoding; accepted, "
                          "takes effect with raw tiles"),
     TESSERA_INT_SETTING("MAX_LAYERS", "--max-layers", max_layers, -1, 65535,
-                        "JPEG 2000 quality layers decoded (0 half, -1 all); accepted, "
-                        "takes effect with layer selection"),
+                        "JPEG 2000 quality layers decoded: a cap on IIP's LYR and its default "
+                        "(0 half of the file's layers, -1 all)"),
     TESSERA_DOUBLE_SETTING("MAX_IMAGE_CACHE_SIZE", "--max-image-cache-size", max_image_cache_mb, 0,
                            1 << 20, "MB of encoded responses kept in memory"),
     TESSERA_INT_SETTING("MAX_METADATA_CACHE_SIZE", "--max-metadata-cache-size", max_metadata_cache,

@@ -6,6 +6,7 @@
 #include "cache/response_cache.hpp"
 #include "cache/tile_cache.hpp"
 #include "render/executor.hpp"
+#include "serve/entity_tag.hpp"
 #include "serve/http_date.hpp"
 
 namespace tessera {
@@ -15,13 +16,13 @@ namespace {
 // Everything that decides a rendered response's bytes, protocol-free: equal
 // keys give equal bytes, so a DeepZoom tile and the IIIF request for the same
 // pixels share one cache entry.
-std::string render_key(const Plan& plan, const RenderOptions& options) {
-  return fmt::format("{},{},{},{}/{}x{}/{}{}/{}/{}/q{},{},{}/i{}", plan.region.x, plan.region.y,
+std::string render_key(const Plan& plan, const RenderOptions& options, int layers) {
+  return fmt::format("{},{},{},{}/{}x{}/{}{}/{}/{}/q{},{},{}/i{}/l{}", plan.region.x, plan.region.y,
                      plan.region.width, plan.region.height, plan.out_width, plan.out_height,
                      plan.rotation.mirror ? "!" : "", plan.rotation.degrees,
                      quality_name(plan.quality), format_extension(plan.format),
                      options.encode.jpeg_quality, options.encode.png_level,
-                     options.encode.webp_quality, int(options.interpolation));
+                     options.encode.webp_quality, int(options.interpolation), layers);
 }
 
 }  // namespace
@@ -68,15 +69,18 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
   options.encode.dpi_x = info.dpi_x;
   options.encode.dpi_y = info.dpi_y;
 
-  const std::string key = render_key(plan, options);
+  const int layers = layers_to_decode(config.max_layers, overrides.layers);
+  const std::string key = render_key(plan, options, layers);
   std::shared_ptr<const CachedResponse> cached = context.responses.get(key, image.identity);
   if (!cached) {
     ImageLease lease = context.images.acquire(image.file, image.identity);
     CachingSource source(lease.source(), lease.identity(), context.tiles);
+    source.set_quality_layers(layers);
     auto fresh = std::make_shared<CachedResponse>();
     fresh->body = render_image(source, plan, options);
     fresh->headers = {{"Content-Type", format_media_type(plan.format)},
-                      {"Last-Modified", format_http_date(image.identity.mtime_ns / 1'000'000'000)}};
+                      {"Last-Modified", format_http_date(image.identity.mtime_ns / 1'000'000'000)},
+                      {"ETag", entity_tag(fresh->body)}};
     context.responses.put(key, lease.identity(), fresh);
     cached = std::move(fresh);
   }

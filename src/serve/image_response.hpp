@@ -40,6 +40,7 @@ Limits configured_limits(const Config& config);
 // Per-request changes to the configured encoding (IIP's QLT).
 struct RenderOverrides {
   int jpeg_quality = -1;  // -1: JPEG_QUALITY
+  int layers = 0;         // LYR: JPEG 2000 quality layers; 0: MAX_LAYERS decides
 };
 
 // Plans `query` against the image and answers it: a 200 response with the

@@ -3,13 +3,16 @@
 #include <fmt/format.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <exception>
 #include <string_view>
+#include <thread>
 
 #include "cache/image_cache.hpp"
 #include "cache/response_cache.hpp"
 #include "cache/tile_cache.hpp"
 #include "common/error.hpp"
+#include "serve/entity_tag.hpp"
 #include "serve/http_date.hpp"
 #include "serve/iiif_endpoint.hpp"
 #include "serve/tile_endpoints.hpp"
@@ -28,16 +31,25 @@ Response text_response(int status, std::string body,
   return response;
 }
 
-// A client that holds the current version gets 304 and no body: when its
-// If-Modified-Since is not older than the file's Last-Modified.
+// A client that holds the current version gets 304 and no body. An
+// If-None-Match, when sent, decides alone (RFC 9110 §13.2.2); otherwise
+// If-Modified-Since not older than the file's Last-Modified does.
 void answer_not_modified(const Request& request, Response& response) {
   if (response.status != 200) return;
-  const std::string& since = request.header("if-modified-since");
-  const std::string* modified = response.find_header("Last-Modified");
-  if (since.empty() || modified == nullptr) return;
-  const auto since_time = parse_http_date(since);
-  const auto modified_time = parse_http_date(*modified);
-  if (since_time && modified_time && *modified_time <= *since_time) {
+  bool not_modified = false;
+  const std::string& none_match = request.header("if-none-match");
+  if (!none_match.empty()) {
+    const std::string* tag = response.find_header("ETag");
+    not_modified = tag != nullptr && if_none_match_matches(none_match, *tag);
+  } else {
+    const std::string& since = request.header("if-modified-since");
+    const std::string* modified = response.find_header("Last-Modified");
+    if (since.empty() || modified == nullptr) return;
+    const auto since_time = parse_http_date(since);
+    const auto modified_time = parse_http_date(*modified);
+    not_modified = since_time && modified_time && *modified_time <= *since_time;
+  }
+  if (not_modified) {
     response.status = 304;
     response.body.clear();
     std::erase_if(response.headers, [](const auto& header) {
@@ -54,6 +66,13 @@ constexpr std::size_t kTileCacheBytes = 64u << 20;
 
 ImageCacheOptions image_cache_options(const Config& config) {
   ImageCacheOptions options;
+  // JPEG 2000 decodes share the cores the worker pool leaves idle: none
+  // when there is a worker per core, as under load every worker decodes.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned workers = config.threads ? config.threads : cores;
+  OpenOptions open;
+  open.jp2_threads = int(std::max(1u, cores / workers));
+  options.open = [open](const std::filesystem::path& path) { return open_image(path, open); };
   // MAX_METADATA_CACHE_SIZE: -1 is unlimited.
   options.max_entries =
       config.max_metadata_cache < 0 ? std::size_t(-1) : std::size_t(config.max_metadata_cache);
@@ -88,6 +107,12 @@ Response Service::handle(const Request& request) const noexcept {
       response.find_header("Last-Modified") != nullptr &&
       response.find_header("Cache-Control") == nullptr) {
     response.set_header("Cache-Control", config_.cache_control);
+  }
+  // Image data and descriptions of a file get a validator; rendered images
+  // bring theirs from the response cache, computed once.
+  if (response.status == 200 && response.find_header("Last-Modified") != nullptr &&
+      response.find_header("ETag") == nullptr) {
+    response.set_header("ETag", entity_tag(response.body));
   }
   answer_not_modified(request, response);
   return response;

@@ -97,6 +97,7 @@ Response handle_iip(const Request& request, const ServeContext& context) {
   const ImageInfo& info = image.info ? *image.info : no_image;
   RenderOverrides overrides;
   overrides.jpeg_quality = iip.quality;
+  overrides.layers = iip.layers;
 
   switch (iip.action) {
     case IipRequest::Action::None: {

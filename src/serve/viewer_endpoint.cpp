@@ -13,6 +13,7 @@
 #include "image/image_source.hpp"
 #include "protocol/iiif_manifest.hpp"
 #include "protocol/percent.hpp"
+#include "serve/entity_tag.hpp"
 #include "serve/image_catalog.hpp"
 #include "serve/public_url.hpp"
 #include "serve/viewer_assets.hpp"
@@ -76,7 +77,7 @@ Response serve_asset(const Request& request, std::string_view path) {
     not_found(fmt::format("no viewer file '{}'", quote_for_reason(path)));
   }
   Response response;
-  if (request.header("if-none-match") == asset->etag) {
+  if (if_none_match_matches(request.header("if-none-match"), asset->etag)) {
     response.status = 304;
   } else {
     response.body = std::string(asset->data);

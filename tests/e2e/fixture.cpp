@@ -30,6 +30,9 @@ TestTree make_test_tree() {
                (tree.root / "pattern.jp2").string(), "-n", "4"});
   run_command({"opj_compress", "-i", (tree.dir / "pattern.ppm").string(), "-o",
                (tree.root / "tiled.j2k").string(), "-n", "3", "-t", "256,256"});
+  // Lossy, in four quality layers, for IIP's LYR and MAX_LAYERS.
+  run_command({"opj_compress", "-i", (tree.dir / "pattern.ppm").string(), "-o",
+               (tree.root / "layers.jp2").string(), "-n", "4", "-r", "160,80,40,20"});
   // HTJ2K (JPEG 2000 part 15), lossless, made by OpenJPH.
   run_command({"ojph_compress", "-i", (tree.dir / "pattern.ppm").string(), "-o",
                (tree.root / "htj2k.j2c").string(), "-num_decomps", "3", "-reversible", "true"});

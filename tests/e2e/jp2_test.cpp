@@ -65,5 +65,24 @@ TEST_F(Jp2Served, EveryProtocolAgreesWithTheTiff) {
   }
 }
 
+// IIP's LYR picks how many quality layers decode; without it half of them
+// do (iipsrv's MAX_LAYERS default), and the tile cache keeps them apart.
+TEST_F(Jp2Served, LyrChoosesTheQualityLayers) {
+  const std::string tile = "/iip?FIF=layers.jp2&PTL=3,5";
+  const Raster truth = fetch(port(), "/iip?FIF=sub/deflate.tiff&PTL=2,5");
+  double previous = 1e9;
+  for (const int layers : {1, 2, 4}) {
+    const Raster decoded = fetch(port(), fmt::format("{}&LYR={}", tile, layers));
+    const double error = mean_abs_diff(decoded, truth);
+    EXPECT_LT(error, previous) << layers << " layers";
+    previous = error;
+  }
+  const auto half = http_get(port(), tile);
+  ASSERT_EQ(half.status, 200);
+  EXPECT_EQ(half.body, http_get(port(), tile + "&LYR=2").body);
+  EXPECT_NE(half.body, http_get(port(), tile + "&LYR=1").body);
+  EXPECT_EQ(http_get(port(), tile + "&LYR=9").body, http_get(port(), tile + "&LYR=4").body);
+}
+
 }  // namespace
 }  // namespace tessera::testing

@@ -133,6 +133,35 @@ TEST_F(TileProtocols, IfModifiedSinceAnswers304) {
   EXPECT_EQ(old.status, 200);
 }
 
+// The same tile over two protocols is the same entity: one ETag, and a
+// client holding it gets 304 whichever URL it revalidates.
+TEST_F(TileProtocols, ETagAndIfNoneMatchAnswer304) {
+  const auto tile = http_get(port(), "/deepzoom/pattern_files/10/0_0.jpg");
+  ASSERT_EQ(tile.status, 200);
+  const std::string tag = tile.header("etag");
+  ASSERT_FALSE(tag.empty());
+  const auto again = http_get(port(), "/deepzoom/pattern_files/10/0_0.jpg",
+                              {{"If-None-Match", "\"stale\", " + tag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_EQ(again.header("etag"), tag);
+  // If-None-Match decides alone: a matching date does not rescue a stale tag.
+  const auto stale = http_get(
+      port(), "/deepzoom/pattern_files/10/0_0.jpg",
+      {{"If-None-Match", "\"stale\""}, {"If-Modified-Since", tile.header("last-modified")}});
+  EXPECT_EQ(stale.status, 200);
+  EXPECT_EQ(stale.body, tile.body);
+  const auto other = http_get(port(), "/deepzoom/pattern_files/9/0_0.jpg");
+  ASSERT_EQ(other.status, 200);
+  EXPECT_NE(other.header("etag"), tag);
+  // Descriptions are validated too.
+  const auto info = http_get(port(), "/iiif/3/pattern/info.json");
+  ASSERT_FALSE(info.header("etag").empty());
+  EXPECT_EQ(http_get(port(), "/iiif/3/pattern/info.json", {{"If-None-Match", info.header("etag")}})
+                .status,
+            304);
+}
+
 }  // namespace
 }  // namespace tessera::testing
 

@@ -328,21 +328,47 @@ TEST_F(Jp2SourceTest, GhentParametersLayersAndLevels) {
   const Raster picture = make_textured(kWidth, kHeight, 3);
   write_pnm(file("textured.ppm"), picture);
   compress_ghent(file("textured.ppm"), file("ghent.jp2"));
-  Jp2Source all(file("ghent.jp2"));
+  Jp2Source all(file("ghent.jp2"), Jp2Options{.layers = -1});
   EXPECT_EQ(all.quality_layers(), 8);
+  EXPECT_EQ(all.layers_decoded(), 8);
   ASSERT_EQ(all.info().levels.size(), 9u);
   EXPECT_EQ(all.info().levels[8].width, 3u);  // ceil(600 / 256)
   expect_pyramid_matches(all, file("ghent.jp2"), picture, 3.0);
 
-  // Fewer layers: the same geometry, coarser pixels, monotonically.
+  // Fewer layers: the same geometry, coarser pixels, monotonically; one
+  // source changes its mind between tiles (LYR per request).
+  Jp2Source limited(file("ghent.jp2"));
   double previous = 0;
   for (const int layers : {8, 4, 1}) {
-    Jp2Source limited(file("ghent.jp2"), Jp2Options{.max_layers = layers});
+    limited.set_quality_layers(layers);
+    EXPECT_EQ(limited.layers_decoded(), layers);
     const double error = mean_abs_diff(read_level(limited, 0), picture);
     EXPECT_GT(error, previous) << layers << " layers";
     previous = error;
   }
   EXPECT_GT(previous, 8.0);  // one layer of 8 is visibly lossy
+  limited.set_quality_layers(99);
+  EXPECT_EQ(limited.layers_decoded(), 8);
+  EXPECT_TRUE(identical(read_level(limited, 1), read_level(all, 1)));
+
+  // iipsrv's default: half the layers, rounded up.
+  Jp2Source by_default(file("ghent.jp2"));
+  EXPECT_EQ(by_default.layers_decoded(), 4);
+  limited.set_quality_layers(4);
+  EXPECT_TRUE(identical(read_level(by_default, 0), read_level(limited, 0)));
+}
+
+TEST(LayersToDecode, FollowsIipsrv) {
+  // MAX_LAYERS 0 (the default): LYR decides, 0 leaving the reader's half.
+  EXPECT_EQ(layers_to_decode(0, 0), 0);
+  EXPECT_EQ(layers_to_decode(0, 5), 5);
+  // A positive MAX_LAYERS caps LYR and is the default.
+  EXPECT_EQ(layers_to_decode(3, 0), 3);
+  EXPECT_EQ(layers_to_decode(3, 2), 2);
+  EXPECT_EQ(layers_to_decode(3, 7), 3);
+  // -1: all by default, LYR still chooses.
+  EXPECT_EQ(layers_to_decode(-1, 0), -1);
+  EXPECT_EQ(layers_to_decode(-1, 2), 2);
 }
 
 TEST_F(Jp2SourceTest, ThreadedDecodeGivesTheSamePixels) {
