@@ -66,8 +66,8 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Serve
   const Config& config = context.config;
   const Query query = parse_iiif(route.rest, route.version);
   const std::filesystem::path file = resolve_identifier(context, query.identifier);
-  const std::string service_id =
-      public_origin(request, config) + route.prefix + "/" + percent_encode_path(query.identifier);
+  const std::string service_id = public_origin(request, config) + route.prefix + route.separator +
+                                 percent_encode_path(query.identifier);
 
   Response response;
   if (query.kind == QueryKind::BaseRedirect) {

@@ -16,6 +16,8 @@ struct IiifRoute {
   int version;
   std::string prefix;  // what ids put before "/{id}": "/iiif/3", "/iiif", ...
   std::string rest;    // the path after the prefix and its '/', still encoded
+  // Between prefix and id: iipsrv's "?IIIF=" form has none ("...?IIIF=a.tif").
+  std::string separator = "/";
 };
 
 std::optional<IiifRoute> match_iiif(std::string_view path, int default_version);

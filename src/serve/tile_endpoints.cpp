@@ -80,9 +80,11 @@ Response handle_iip(const Request& request, const ServeContext& context) {
     case IipRequest::Action::Zoomify:
       return handle_zoomify(root_relative(iip.path, config), context);
     case IipRequest::Action::Iiif: {
-      // Ids under this form are the script's URL with "?IIIF=" and the path.
+      // Ids under this form are the script's URL with "?IIIF=" and the path,
+      // as iipsrv writes them.
       const IiifRoute route{config.iiif_version,
-                            request.path + "?IIIF=", std::string(root_relative(iip.path, config))};
+                            request.path + "?IIIF=", std::string(root_relative(iip.path, config)),
+                            ""};
       return handle_iiif(request, route, context);
     }
     default:

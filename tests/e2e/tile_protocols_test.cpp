@@ -115,7 +115,7 @@ TEST_F(TileProtocols, IiifThroughIipQueryString) {
   const auto info = http_get(port(), "/fcgi-bin/iipsrv.fcgi?IIIF=/pattern.tif/info.json");
   ASSERT_EQ(info.status, 200) << info.body;
   EXPECT_NE(info.body.find(fmt::format(
-                "\"id\": \"http://127.0.0.1:{}/fcgi-bin/iipsrv.fcgi?IIIF=/pattern.tif\"", port())),
+                "\"id\": \"http://127.0.0.1:{}/fcgi-bin/iipsrv.fcgi?IIIF=pattern.tif\"", port())),
             std::string::npos)
       << info.body;
 }

@@ -143,8 +143,8 @@ const SOURCES = [
     name: 'IIP IIIF=',
     open: (s) => `'${s}iip?IIIF=big.tif/info.json'`,
     info: /\/iip\?IIIF=big\.tif\/info\.json$/,
-    // Tessera's ids of this form read "?IIIF=/big.tif" (iipsrv's: "?IIIF=big.tif").
-    tile: /\/iip\?IIIF=\/?big\.tif\/(full|\d+,\d+,\d+,\d+)\/\d*,\d*\/0\/default\.jpg$/,
+    // Ids of this form read "?IIIF=big.tif", as iipsrv writes them.
+    tile: /\/iip\?IIIF=big\.tif\/(full|\d+,\d+,\d+,\d+)\/\d*,\d*\/0\/default\.jpg$/,
   },
 ];
 
