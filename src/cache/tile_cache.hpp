@@ -63,6 +63,12 @@ class CachingSource final : public ImageSource {
   // A copy of the cached tile (the caller owns and may change it).
   Raster tile(int level, uint32_t tx, uint32_t ty) override;
 
+  // Regions are not cached: they are decoded once for one request.
+  bool decodes_regions() const noexcept override { return inner_.decodes_regions(); }
+  Raster region(int level, uint32_t x, uint32_t y, uint32_t w, uint32_t h) override {
+    return inner_.region(level, x, y, w, h);
+  }
+
   // Passed on, and part of the cache key: tiles decoded with different
   // layers differ.
   void set_quality_layers(int layers) override {

@@ -25,6 +25,13 @@ class ImageSource {
   // file, Error(400) on coordinates outside the level.
   virtual Raster tile(int level, uint32_t tx, uint32_t ty) = 0;
 
+  // Sources that decode any rectangle in one pass, cheaper than tile by tile
+  // (JPEG 2000), say so here and implement region(): the pixels of level
+  // `level` in [x, x + w) x [y, y + h), which must lie inside the level
+  // (Error(400) otherwise). The default region() throws Error(500).
+  virtual bool decodes_regions() const noexcept { return false; }
+  virtual Raster region(int level, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+
   // How many quality layers the tile() calls that follow decode, for
   // sources that have them (JPEG 2000), with iipsrv's meaning: n > 0 that
   // many (all when there are fewer), 0 half of them rounded up, -1 all.

@@ -588,15 +588,35 @@ Raster Jp2Source::tile(int level, uint32_t tx, uint32_t ty) {
     bad_request(fmt::format("tile {},{} is outside level {}", tx, ty, level));
   }
   const uint32_t lx = tx * li.tile_width, ly = ty * li.tile_height;
-  const uint32_t w = std::min(li.tile_width, li.width - lx);
-  const uint32_t h = std::min(li.tile_height, li.height - ly);
+  return decode_area(level, lx, ly, std::min(li.tile_width, li.width - lx),
+                     std::min(li.tile_height, li.height - ly),
+                     [&] { return fmt::format("tile {},{} of level {}", tx, ty, level); });
+}
+
+Raster Jp2Source::region(int level, uint32_t x, uint32_t y, uint32_t w, uint32_t h) {
+  if (level < 0 || level >= int(info_.levels.size()))
+    bad_request(fmt::format("no level {}", level));
+  const LevelInfo& li = info_.levels[level];
+  if (w == 0 || h == 0 || x >= li.width || y >= li.height || w > li.width - x ||
+      h > li.height - y) {
+    bad_request(fmt::format("region {},{},{},{} is outside level {}", x, y, w, h, level));
+  }
+  return decode_area(level, x, y, w, h, [&] {
+    return fmt::format("region {},{},{},{} of level {}", x, y, w, h, level);
+  });
+}
+
+Raster Jp2Source::decode_area(int level, uint32_t lx, uint32_t ly, uint32_t w, uint32_t h,
+                              const std::function<std::string()>& where) {
+  const LevelInfo& li = info_.levels[level];
   const int bands = info_.bands;
   const uint64_t pixels = uint64_t(w) * h;
   const uint64_t decoded = decode_whole_levels_ ? uint64_t(li.width) * li.height : pixels;
   const uint64_t needed = decoded * (uint64_t(components_) * 4 * 2 +
                                      uint64_t(bands) * bytes_per_sample(info_.sample_type));
   if (needed > kMaxDecodeBytes) {
-    throw Error(500, fmt::format("JPEG 2000 tile too large to decode ({} MB)", needed >> 20));
+    throw Error(500,
+                fmt::format("JPEG 2000 {} too large to decode ({} MB)", where(), needed >> 20));
   }
 
   // The tile's area on the full-resolution reference grid: level pixel u
@@ -608,7 +628,6 @@ Raster Jp2Source::tile(int level, uint32_t tx, uint32_t ty) {
   if (decode_whole_levels_) ax0 = x0_, ay0 = y0_, ax1 = x1_, ay1 = y1_;
 
   Decoder d(*file_, raw_codestream_, layers_decoded(), options_.threads);
-  const auto where = [&] { return fmt::format("tile {},{} of level {}", tx, ty, level); };
   if (!opj_set_decoded_resolution_factor(d.codec.get(), OPJ_UINT32(level))) {
     d.fail(fmt::format("corrupt JPEG 2000: cannot reduce to level {}", level));
   }

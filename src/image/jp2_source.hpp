@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,12 @@ class Jp2Source final : public ImageSource {
   // bits, unsigned, full range, RGB (sYCC converted), alpha last.
   Raster tile(int level, uint32_t tx, uint32_t ty) override;
 
+  // Any rectangle in one decode: each decode pays a fixed cost (the main
+  // header, and OpenJPEG reading every codestream tile the area touches),
+  // so a region is far cheaper whole than as its tiles.
+  bool decodes_regions() const noexcept override { return true; }
+  Raster region(int level, uint32_t x, uint32_t y, uint32_t w, uint32_t h) override;
+
   void set_quality_layers(int layers) override { options_.layers = layers; }
 
   // Quality layers in the codestream (of its first tile's defaults).
@@ -55,6 +62,10 @@ class Jp2Source final : public ImageSource {
  private:
   struct File;     // the open file descriptor, read with pread
   struct Decoder;  // one stream + codec + image, with its captured messages
+
+  // Level pixels [lx, lx + w) x [ly, ly + h); `where` names them in errors.
+  Raster decode_area(int level, uint32_t lx, uint32_t ly, uint32_t w, uint32_t h,
+                     const std::function<std::string()>& where);
 
   Jp2Options options_;
   std::unique_ptr<File> file_;

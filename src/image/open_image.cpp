@@ -22,6 +22,10 @@ bool starts_with(const std::array<char, 12>& head, std::size_t got, const char* 
 
 }  // namespace
 
+Raster ImageSource::region(int, uint32_t, uint32_t, uint32_t, uint32_t) {
+  throw Error(500, "this image reader decodes tiles only");
+}
+
 int layers_to_decode(int max_layers, int requested) noexcept {
   if (max_layers > 0) return requested > 0 && requested < max_layers ? requested : max_layers;
   if (max_layers < 0 && requested == 0) return -1;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.hpp"
@@ -19,7 +20,17 @@ Raster read_rect(ImageSource& source, int level_index, const PixelRect& rect) {
   const uint32_t tx1 = (rect.x + rect.width - 1) / level.tile_width;
   const uint32_t ty1 = (rect.y + rect.height - 1) / level.tile_height;
 
-  // One whole tile, as OpenSeadragon and friends ask for: no copy needed.
+  // A source that decodes rectangles decodes just this one, unless it is a
+  // whole tile (which the tile cache may hold).
+  const bool whole_tile = tx0 == tx1 && ty0 == ty1 && rect.x == tx0 * level.tile_width &&
+                          rect.y == ty0 * level.tile_height &&
+                          rect.width == std::min(level.tile_width, level.width - rect.x) &&
+                          rect.height == std::min(level.tile_height, level.height - rect.y);
+  if (source.decodes_regions() && !whole_tile) {
+    return source.region(level_index, rect.x, rect.y, rect.width, rect.height);
+  }
+
+  // One tile, as OpenSeadragon and friends ask for: no copy needed.
   if (tx0 == tx1 && ty0 == ty1 && rect.x == tx0 * level.tile_width &&
       rect.y == ty0 * level.tile_height) {
     Raster tile = source.tile(level_index, tx0, ty0);

@@ -412,6 +412,35 @@ TEST_F(Jp2SourceTest, EdgeTilesAndImageOffset) {
             6.0);
 }
 
+// A region in one decode gives the pixels its tiles give, across tile
+// borders, at the edges and with an image offset; outside the level is 400.
+TEST_F(Jp2SourceTest, RegionsMatchTheirTiles) {
+  const Raster picture = make_pattern(601, 299, 3);
+  write_pnm(file("region.ppm"), picture);
+  compress(file("region.ppm"), file("region.jp2"), {"-n", "4", "-d", "3,5"});
+  compress(file("region.ppm"), file("region_tiled.j2k"), {"-n", "3", "-t", "256,256"});
+  for (const char* name : {"region.jp2", "region_tiled.j2k"}) {
+    Jp2Source source(file(name));
+    ASSERT_TRUE(source.decodes_regions());
+    for (const int level : {0, 1}) {
+      const Raster whole = read_level(source, level);
+      const LevelInfo& li = source.info().levels[level];
+      const struct {
+        uint32_t x, y, w, h;
+      } rects[] = {{li.width / 3, li.height / 3, li.width / 3, li.height / 2},
+                   {li.width - 70, li.height - 40, 70, 40},
+                   {0, 0, 1, 1}};
+      for (const auto& r : rects) {
+        EXPECT_TRUE(
+            identical(source.region(level, r.x, r.y, r.w, r.h), whole.crop(r.x, r.y, r.w, r.h)))
+            << name << " level " << level << " at " << r.x << "," << r.y;
+      }
+      EXPECT_EQ(error_status([&] { source.region(level, li.width - 10, 0, 11, 5); }), 400);
+      EXPECT_EQ(error_status([&] { source.region(level, 0, 0, 0, 5); }), 400);
+    }
+  }
+}
+
 // 4:2:0 YCbCr from a raw file: the chroma planes are a quarter the size and
 // the colour space is inferred from the subsampling.
 TEST_F(Jp2SourceTest, SubsampledYccConvertsToRgb) {
