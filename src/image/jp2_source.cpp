@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -552,6 +553,9 @@ Jp2Source::Jp2Source(const std::filesystem::path& path, Jp2Options options)
   // level's pixel grid and are a sensible request size; elsewhere (untiled
   // codestreams, offsets, tiny or huge tiles) fixed 256x256 virtual tiles
   // are served, which OpenJPEG decodes as areas just as cheaply.
+  // OpenJPEG rewrites the image's components when it applies a palette or a
+  // channel definition, which a reused decoder then trips over.
+  single_tile_ = uint64_t(cstr->tw) * cstr->th == 1 && facts.palette_columns == 0 && !cdef_;
   const bool tiled =
       uint64_t(cstr->tw) * cstr->th > 1 && cstr->tx0 == 0 && cstr->ty0 == 0 && x0_ == 0 && y0_ == 0;
   for (uint32_t level = 0; level < resolutions; ++level) {
@@ -578,7 +582,32 @@ Jp2Source::Jp2Source(const std::filesystem::path& path, Jp2Options options)
   }
 }
 
-Jp2Source::~Jp2Source() = default;
+namespace {
+
+// Codestream bytes that idle kept decoders may hold, over all sources: what
+// reuse may cost in memory beyond the decodes in progress.
+constexpr uint64_t kKeptDecoderBudget = uint64_t{512} << 20;
+std::atomic<uint64_t> kept_decoder_bytes{0};
+
+}  // namespace
+
+Jp2Source::~Jp2Source() { drop_kept_decoder(); }
+
+void Jp2Source::drop_kept_decoder() noexcept {
+  if (!kept_) return;
+  kept_.reset();
+  kept_decoder_bytes -= file_->size;
+}
+
+void Jp2Source::keep_decoder(std::unique_ptr<Decoder> decoder, int level, int layers) noexcept {
+  uint64_t held = kept_decoder_bytes.load();
+  do {
+    if (held + file_->size > kKeptDecoderBudget) return;
+  } while (!kept_decoder_bytes.compare_exchange_weak(held, held + file_->size));
+  kept_ = std::move(decoder);
+  kept_level_ = level;
+  kept_layers_ = layers;
+}
 
 Raster Jp2Source::tile(int level, uint32_t tx, uint32_t ty) {
   if (level < 0 || level >= int(info_.levels.size()))
@@ -627,16 +656,33 @@ Raster Jp2Source::decode_area(int level, uint32_t lx, uint32_t ly, uint32_t w, u
   uint64_t ay1 = std::min<uint64_t>(y1_, (origin_y + ly + h) << level);
   if (decode_whole_levels_) ax0 = x0_, ay0 = y0_, ax1 = x1_, ay1 = y1_;
 
-  Decoder d(*file_, raw_codestream_, layers_decoded(), options_.threads);
-  if (!opj_set_decoded_resolution_factor(d.codec.get(), OPJ_UINT32(level))) {
-    d.fail(fmt::format("corrupt JPEG 2000: cannot reduce to level {}", level));
+  // OpenJPEG (2.3 and later) keeps the compressed data of a single-tile
+  // codestream in its codec after a decode and decodes further areas at the
+  // same reduction from it, without reading the file again: the costliest
+  // part of a decode. So an untiled file's decoder is kept for the next
+  // decode of the same level and layers (a viewer asks many at once).
+  const int layers = layers_decoded();
+  const bool reusable = single_tile_ && !decode_whole_levels_;
+  std::unique_ptr<Decoder> decoder;
+  if (reusable && kept_ && kept_level_ == level && kept_layers_ == layers) {
+    decoder = std::move(kept_);
+    kept_decoder_bytes -= file_->size;
+    decoder->error.clear();
+  } else {
+    drop_kept_decoder();
+    decoder = std::make_unique<Decoder>(*file_, raw_codestream_, layers, options_.threads);
+    if (!opj_set_decoded_resolution_factor(decoder->codec.get(), OPJ_UINT32(level))) {
+      decoder->fail(fmt::format("corrupt JPEG 2000: cannot reduce to level {}", level));
+    }
   }
+  Decoder& d = *decoder;
   if (!opj_set_decode_area(d.codec.get(), d.image.get(), OPJ_INT32(ax0), OPJ_INT32(ay0),
                            OPJ_INT32(ax1), OPJ_INT32(ay1))) {
     d.fail("corrupt JPEG 2000: cannot select " + where());
   }
+  // opj_end_decompress() would end the codec's use: only for decoders not kept.
   if (!opj_decode(d.codec.get(), d.stream.get(), d.image.get()) ||
-      !opj_end_decompress(d.codec.get(), d.stream.get())) {
+      (!reusable && !opj_end_decompress(d.codec.get(), d.stream.get()))) {
     d.fail("corrupt or truncated JPEG 2000: cannot decode " + where());
   }
   const opj_image_t& image = *d.image;
@@ -723,6 +769,7 @@ Raster Jp2Source::decode_area(int level, uint32_t lx, uint32_t ly, uint32_t w, u
       }
     }
   }
+  if (reusable) keep_decoder(std::move(decoder), level, layers);
   return out;
 }
 

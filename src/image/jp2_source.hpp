@@ -78,6 +78,14 @@ class Jp2Source final : public ImageSource {
   bool decode_whole_levels_ = false;  // see the constructor: HTJ2K
   bool ycc_ = false;                  // sYCC samples to convert to RGB
   bool cdef_ = false;                 // a channel definition box says which band is alpha
+  bool single_tile_ = false;          // an untiled codestream: its decoder can be reused
+
+  // The decoder of the last decode, while it may serve the next (see
+  // decode_area); its codestream bytes count against a process-wide budget.
+  std::unique_ptr<Decoder> kept_;
+  int kept_level_ = 0, kept_layers_ = 0;
+  void keep_decoder(std::unique_ptr<Decoder> decoder, int level, int layers) noexcept;
+  void drop_kept_decoder() noexcept;
 };
 
 }  // namespace tessera

@@ -441,6 +441,28 @@ TEST_F(Jp2SourceTest, RegionsMatchTheirTiles) {
   }
 }
 
+// An untiled file's decoder is reused for the next decode of the same level:
+// whatever the order of requests, every area decodes as a fresh decoder
+// decodes it.
+TEST_F(Jp2SourceTest, ReusedDecodersGiveWhatFreshOnesGive) {
+  const Raster picture = make_textured(kWidth, kHeight, 3);
+  write_pnm(file("reuse.ppm"), picture);
+  compress_ghent(file("reuse.ppm"), file("reuse.jp2"));
+  Jp2Source reused(file("reuse.jp2"));
+  std::mt19937 random(7);
+  for (int i = 0; i < 24; ++i) {
+    const int level = i < 8 ? 0 : int(random() % 3);
+    if (i == 16) reused.set_quality_layers(-1);
+    const LevelInfo& li = reused.info().levels[level];
+    const uint32_t w = 1 + random() % std::min(li.width, 300u);
+    const uint32_t h = 1 + random() % std::min(li.height, 300u);
+    const uint32_t x = random() % (li.width - w + 1), y = random() % (li.height - h + 1);
+    Jp2Source fresh(file("reuse.jp2"), Jp2Options{.layers = i < 16 ? 0 : -1});
+    EXPECT_TRUE(identical(reused.region(level, x, y, w, h), fresh.region(level, x, y, w, h)))
+        << "request " << i << ": level " << level << " " << x << "," << y << "," << w << "," << h;
+  }
+}
+
 // 4:2:0 YCbCr from a raw file: the chroma planes are a quarter the size and
 // the colour space is inferred from the subsampling.
 TEST_F(Jp2SourceTest, SubsampledYccConvertsToRgb) {
