@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "cache/lru_cache.hpp"
 #include "image/image_source.hpp"
@@ -61,6 +62,11 @@ class CachingSource final : public ImageSource {
 
   // A copy of the cached tile (the caller owns and may change it).
   Raster tile(int level, uint32_t tx, uint32_t ty) override;
+
+  // Stored bytes are not kept here: the response they become is.
+  std::optional<EncodedTile> stored_tile(int level, uint32_t tx, uint32_t ty) override {
+    return inner_.stored_tile(level, tx, ty);
+  }
 
   // The cached tile itself, without a copy, for callers that only read it.
   std::shared_ptr<const Raster> shared_tile(int level, uint32_t tx, uint32_t ty) {

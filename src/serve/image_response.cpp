@@ -16,12 +16,12 @@ namespace {
 // keys give equal bytes, so a DeepZoom tile and the IIIF request for the same
 // pixels share one cache entry.
 std::string render_key(const Plan& plan, const RenderOptions& options) {
-  return fmt::format("{},{},{},{}/{}x{}/{}{}/{}/{}/q{},{},{}/i{}", plan.region.x, plan.region.y,
-                     plan.region.width, plan.region.height, plan.out_width, plan.out_height,
-                     plan.rotation.mirror ? "!" : "", plan.rotation.degrees,
-                     quality_name(plan.quality), format_extension(plan.format),
-                     options.encode.jpeg_quality, options.encode.png_level,
-                     options.encode.webp_quality, int(options.interpolation));
+  return fmt::format(
+      "{},{},{},{}/{}x{}/{}{}/{}/{}/q{},{},{}/i{}{}", plan.region.x, plan.region.y,
+      plan.region.width, plan.region.height, plan.out_width, plan.out_height,
+      plan.rotation.mirror ? "!" : "", plan.rotation.degrees, quality_name(plan.quality),
+      format_extension(plan.format), options.encode.jpeg_quality, options.encode.png_level,
+      options.encode.webp_quality, int(options.interpolation), options.passthrough ? "/p" : "");
 }
 
 }  // namespace
@@ -67,6 +67,7 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
   options.encode.webp_quality = config.webp_quality;
   options.encode.dpi_x = info.dpi_x;
   options.encode.dpi_y = info.dpi_y;
+  options.passthrough = config.codec_passthrough;
 
   const std::string key = render_key(plan, options);
   std::shared_ptr<const CachedResponse> cached = context.responses.get(key, image.identity);
