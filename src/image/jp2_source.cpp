@@ -587,7 +587,7 @@ Raster Jp2Source::tile(int level, uint32_t tx, uint32_t ty) {
   const uint64_t pixels = uint64_t(w) * h;
   const uint64_t decoded = decode_whole_levels_ ? uint64_t(li.width) * li.height : pixels;
   const uint64_t needed = decoded * (uint64_t(components_) * 4 * 2 +
-                                     uint64_t(bands) * bytes_per_sample(info_.sample_type));
+                                    uint64_t(bands) * bytes_per_sample(info_.sample_type));
   if (needed > kMaxDecodeBytes) {
     throw Error(500, fmt::format("JPEG 2000 tile too large to decode ({} MB)", needed >> 20));
   }

@@ -60,8 +60,8 @@ class Jp2Source final : public ImageSource {
   int components_ = 0;  // after palette expansion: what a decode returns
   int layers_ = 0;
   bool decode_whole_levels_ = false;  // see the constructor: HTJ2K
-  bool ycc_ = false;                  // sYCC samples to convert to RGB
-  bool cdef_ = false;                 // a channel definition box says which band is alpha
+  bool ycc_ = false;   // sYCC samples to convert to RGB
+  bool cdef_ = false;  // a channel definition box says which band is alpha
 };
 
 }  // namespace tessera
