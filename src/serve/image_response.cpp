@@ -16,12 +16,12 @@ namespace {
 // keys give equal bytes, so a DeepZoom tile and the IIIF request for the same
 // pixels share one cache entry.
 std::string render_key(const Plan& plan, const RenderOptions& options) {
-  return fmt::format(
-      "{},{},{},{}/{}x{}/{}{}/{}/{}/q{},{},{}/i{}{}", plan.region.x, plan.region.y,
-      plan.region.width, plan.region.height, plan.out_width, plan.out_height,
-      plan.rotation.mirror ? "!" : "", plan.rotation.degrees, quality_name(plan.quality),
-      format_extension(plan.format), options.encode.jpeg_quality, options.encode.png_level,
-      options.encode.webp_quality, int(options.interpolation), options.passthrough ? "/p" : "");
+  return fmt::format("{},{},{},{}/{}x{}/{}{}/{}/{}/q{},{},{}/i{}", plan.region.x, plan.region.y,
+                     plan.region.width, plan.region.height, plan.out_width, plan.out_height,
+                     plan.rotation.mirror ? "!" : "", plan.rotation.degrees,
+                     quality_name(plan.quality), format_extension(plan.format),
+                     options.encode.jpeg_quality, options.encode.png_level,
+                     options.encode.webp_quality, int(options.interpolation));
 }
 
 }  // namespace
@@ -69,7 +69,8 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
   options.encode.dpi_y = info.dpi_y;
   options.passthrough = config.codec_passthrough;
 
-  const std::string key = render_key(plan, options);
+  // Stored tiles are other bytes with passthrough: a shared cache must not mix them.
+  const std::string key = render_key(plan, options) + (options.passthrough ? "/p" : "");
   std::shared_ptr<const CachedResponse> cached = context.responses.get(key, image.identity);
   if (!cached) {
     ImageLease lease = context.images.acquire(image.file, image.identity);

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <exception>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "common/error.hpp"
 #include "encode/encoder.hpp"
@@ -29,6 +31,22 @@ bool identical(const Raster& a, const Raster& b) {
   return a.width() == b.width() && a.height() == b.height() && a.bands() == b.bands() &&
          a.size_bytes() == b.size_bytes() &&
          std::equal(a.data(), a.data() + a.size_bytes(), b.data());
+}
+
+// Decodes in a thread of its own: a JPEG decoder keeps the tables of the
+// streams it read before, which would hide tables missing from this one.
+Raster decode_fresh(const std::string& bytes) {
+  Raster out;
+  std::exception_ptr error;
+  std::thread([&] {
+    try {
+      out = testing::decode_image(bytes);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }).join();
+  if (error) std::rethrow_exception(error);
+  return out;
 }
 
 // Equal pixels but for the last row and column, which may differ a little:
@@ -90,11 +108,11 @@ TEST(JpegTile, SplicedTablesDecodeLikeTheWholeStream) {
     const std::string whole = encode_jpeg(make_pattern(64, 48, bands), {.quality = 80});
     const SplitJpeg split = split_tables(whole);
     ASSERT_EQ(split.tile.find("\xff\xdb"), std::string::npos) << "the tile kept its tables";
-    EXPECT_THROW(decode_jpeg(split.tile), Error) << "an abbreviated stream should not decode";
+    EXPECT_ANY_THROW(decode_fresh(split.tile)) << "an abbreviated stream should not decode";
 
     const auto spliced = complete_jpeg_tile(split.tables, split.tile, 64, 48, colour_of(bands));
     ASSERT_TRUE(spliced) << bands;
-    EXPECT_TRUE(identical(decode_jpeg(*spliced), decode_jpeg(whole))) << bands;
+    EXPECT_TRUE(identical(decode_fresh(*spliced), decode_jpeg(whole))) << bands;
     // No tables to splice: the stream is left as it is.
     EXPECT_EQ(complete_jpeg_tile("", whole, 64, 48, colour_of(bands)), whole);
     // The wrong component count is refused.
@@ -187,7 +205,7 @@ TEST(JpegTile, StreamsDecodersMightReadDifferentlyAreRefused) {
   const auto spliced = complete_jpeg_tile(commented, split.tile, 32, 32, kYcc);
   ASSERT_TRUE(spliced);
   EXPECT_EQ(spliced->find("hi!"), std::string::npos);
-  EXPECT_TRUE(identical(decode_jpeg(*spliced), decode_jpeg(whole)));
+  EXPECT_TRUE(identical(decode_fresh(*spliced), decode_jpeg(whole)));
 }
 
 TEST(JpegTile, TruncatedOrGarbledStreamsNeverReadOutOfBounds) {
@@ -249,7 +267,7 @@ class StoredTileTest : public ::testing::Test {
           EXPECT_EQ(stored->format, format);
           EXPECT_EQ(testing::sniff_format(stored->bytes), format);
           const Raster want = source.tile(l, tx, ty);
-          const Raster got = testing::decode_image(stored->bytes);
+          const Raster got = decode_fresh(stored->bytes);
           const bool whole = want.width() == level.tile_width && want.height() == level.tile_height;
           EXPECT_TRUE(whole ? identical(got, want) : identical_but_cut_edge(got, want))
               << "level " << l << " tile " << tx << "," << ty;
