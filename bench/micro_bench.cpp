@@ -6,6 +6,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -17,6 +18,8 @@
 #include "encode/encoder.hpp"
 #include "image/image_source.hpp"
 #include "process/resample.hpp"
+#include "render/executor.hpp"
+#include "render/planner.hpp"
 #include "support/test_images.hpp"
 
 namespace fs = std::filesystem;
@@ -139,6 +142,47 @@ void BM_Encode256_Webp(benchmark::State& state) { encode_bench(state, Format::We
 BENCHMARK(BM_Encode256_Jpeg)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Encode256_Png)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Encode256_Webp)->Unit(benchmark::kMicrosecond);
+
+// One whole stored JPEG tile of level 0 as a client asks for it (a viewer's
+// tile URL, JPEG out): its stored bytes with the tables spliced in
+// (CODEC_PASSTHROUGH), against decoding it and encoding it again.
+void tile_response(benchmark::State& state, bool passthrough) {
+  std::unique_ptr<ImageSource> source = open_image(images() / "photo_jpeg.tif");
+  const LevelInfo& level = source->info().levels.at(0);
+  const uint32_t across = level.tiles_across(), down = level.tiles_down();
+  RenderOptions options;
+  options.passthrough = passthrough;
+  std::vector<Plan> plans;
+  for (uint32_t n = 0; n < 64; ++n) {
+    // Inner tiles: those of the right and bottom edges may be cut.
+    const uint32_t tx = (across / 2 + n % 8) % std::max(1u, across - 1);
+    const uint32_t ty = (down / 2 + n / 8) % std::max(1u, down - 1);
+    Query query;
+    query.region = {RegionSpec::Kind::Pixels, double(tx * level.tile_width),
+                    double(ty * level.tile_height), double(level.tile_width),
+                    double(level.tile_height)};
+    plans.push_back(plan_image(query, source->info(), {}));
+    const bool stored = plan_stored_tile(plans.back(), source->info()) &&
+                        source->stored_tile(0, tx, ty).has_value();
+    if (passthrough && !stored) {
+      state.SkipWithError("a tile of photo_jpeg.tif does not pass through");
+      return;
+    }
+  }
+  std::size_t bytes = 0, n = 0;
+  for (auto _ : state) {
+    std::string out = render_image(*source, plans[n++ % plans.size()], options);
+    bytes = out.size();
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["out_bytes"] = double(bytes);
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_JpegTile_Passthrough(benchmark::State& state) { tile_response(state, true); }
+void BM_JpegTile_DecodeEncode(benchmark::State& state) { tile_response(state, false); }
+BENCHMARK(BM_JpegTile_Passthrough)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_JpegTile_DecodeEncode)->Unit(benchmark::kMicrosecond);
 
 // A response-cache hit from several threads at once: the cost the hot tile
 // will pay per request once the cache is wired in.

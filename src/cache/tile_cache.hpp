@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "cache/lru_cache.hpp"
 #include "image/image_source.hpp"
@@ -62,6 +63,11 @@ class CachingSource final : public ImageSource {
 
   // A copy of the cached tile (the caller owns and may change it).
   Raster tile(int level, uint32_t tx, uint32_t ty) override;
+
+  // Stored bytes are not kept here: the response they become is.
+  std::optional<EncodedTile> stored_tile(int level, uint32_t tx, uint32_t ty) override {
+    return inner_.stored_tile(level, tx, ty);
+  }
 
   // Regions are not cached: they are decoded once for one request.
   bool decodes_regions() const noexcept override { return inner_.decodes_regions(); }

@@ -8,11 +8,20 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
 
+#include "encode/format.hpp"
 #include "image/image_info.hpp"
 #include "image/raster.hpp"
 
 namespace tessera {
+
+// A stored tile as a complete image file of `format`, sendable as it is.
+struct EncodedTile {
+  Format format = Format::Jpeg;
+  std::string bytes;
+};
 
 class ImageSource {
  public:
@@ -37,6 +46,15 @@ class ImageSource {
   // many (all when there are fewer), 0 half of them rounded up, -1 all.
   // Other sources ignore it. Pooled sources keep it: set it per request.
   virtual void set_quality_layers(int /*layers*/) {}
+
+  // The same tile as its stored bytes, completed into a file that decodes to
+  // what tile() returns (within the codec's decoder), without decoding it:
+  // for CODEC_PASSTHROUGH. nullopt when the tile is not stored in a form a
+  // client would decode to the same pixels and size; the caller then decodes
+  // with tile(). Throws as tile() does.
+  virtual std::optional<EncodedTile> stored_tile(int /*level*/, uint32_t /*tx*/, uint32_t /*ty*/) {
+    return std::nullopt;
+  }
 };
 
 // The layers to decode for a request that asked for `requested` (IIP's LYR;

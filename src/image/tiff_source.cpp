@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <tiffio.h>
+#include <webp/decode.h>
 
 #include <algorithm>
 #include <cstdarg>
@@ -9,6 +10,7 @@
 #include <mutex>
 
 #include "common/error.hpp"
+#include "image/jpeg_tile.hpp"
 
 namespace tessera {
 
@@ -295,12 +297,17 @@ void TiffSource::select_level(int level) {
   current_level_ = level;
 }
 
-Raster TiffSource::tile(int level, uint32_t tx, uint32_t ty) {
+const LevelInfo& TiffSource::check_tile(int level, uint32_t tx, uint32_t ty) const {
   if (level < 0 || level >= int(levels_.size())) bad_request(fmt::format("no level {}", level));
   const LevelInfo& li = info_.levels[level];
   if (tx >= li.tiles_across() || ty >= li.tiles_down()) {
     bad_request(fmt::format("tile {},{} is outside level {}", tx, ty, level));
   }
+  return li;
+}
+
+Raster TiffSource::tile(int level, uint32_t tx, uint32_t ty) {
+  const LevelInfo& li = check_tile(level, tx, ty);
   select_level(level);
   handle_->last_error.clear();
   Raster raw = levels_[level].tiled ? read_tile(levels_[level], li, tx, ty)
@@ -328,6 +335,77 @@ Raster TiffSource::tile(int level, uint32_t tx, uint32_t ty) {
     return rgb;
   }
   return raw;
+}
+
+std::optional<EncodedTile> TiffSource::stored_tile(int level, uint32_t tx, uint32_t ty) {
+  const LevelInfo& li = check_tile(level, tx, ty);
+  const Level& stored = levels_[level];
+  if (!stored.tiled || bits_ != 8 || sample_format_ == SAMPLEFORMAT_IEEEFP) return std::nullopt;
+  if (samples_ > 1 && stored.planar != PLANARCONFIG_CONTIG) return std::nullopt;
+  const uint32_t tw = li.tile_width, th = li.tile_height;
+  const uint32_t x = tx * tw, y = ty * th;
+  const uint32_t w = std::min(tw, li.width - x), h = std::min(th, li.height - y);
+
+  Format format = Format::Jpeg;
+  JpegColour colour = JpegColour::Grey;
+  if (stored.compression == COMPRESSION_JPEG) {
+    // Inverted greys, CMYK, CIELAB and extra samples have no JPEG form that
+    // decoders would show as tile() does.
+    if (stored.photometric == PHOTOMETRIC_YCBCR && samples_ == 3) {
+      colour = JpegColour::YCbCr;
+    } else if (stored.photometric == PHOTOMETRIC_RGB && samples_ == 3) {
+      colour = JpegColour::Rgb;
+    } else if (stored.photometric != PHOTOMETRIC_MINISBLACK || samples_ != 1) {
+      return std::nullopt;
+    }
+  } else if (stored.compression == COMPRESSION_WEBP) {
+    // A WebP frame cannot be cut to a smaller size without decoding it.
+    if (w != tw || h != th || stored.photometric != PHOTOMETRIC_RGB ||
+        (samples_ != 3 && samples_ != 4)) {
+      return std::nullopt;
+    }
+    format = Format::Webp;
+  } else {
+    return std::nullopt;
+  }
+
+  select_level(level);
+  handle_->last_error.clear();
+  TIFF* tif = handle_->tif;
+  const uint32_t index = TIFFComputeTile(tif, x, y, 0, 0);
+  // A stored tile larger than any encoder makes one of these pixels is not
+  // trusted with an allocation: the decoding path, which bounds its own
+  // memory, reads it instead.
+  const uint64_t limit =
+      std::min(uint64_t(tw) * th * samples_ * 2 + (uint64_t{64} << 10), kMaxBlockBytes);
+  const uint64_t stored_bytes = TIFFGetStrileByteCount(tif, index);
+  if (stored_bytes == 0 || stored_bytes > limit) return std::nullopt;
+  std::string raw(std::size_t(stored_bytes), '\0');
+  const tmsize_t got = TIFFReadRawTile(tif, index, raw.data(), tmsize_t(raw.size()));
+  if (got < 0) {
+    fail(fmt::format("corrupt or truncated TIFF: cannot read tile {},{} of level {}", tx, ty,
+                     level));
+  }
+  raw.resize(std::size_t(got));
+
+  if (format == Format::Webp) {
+    int webp_width = 0, webp_height = 0;
+    if (!WebPGetInfo(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(), &webp_width,
+                     &webp_height) ||
+        uint32_t(webp_width) != w || uint32_t(webp_height) != h) {
+      return std::nullopt;
+    }
+    return EncodedTile{Format::Webp, std::move(raw)};
+  }
+  std::string_view tables;
+  uint32_t table_bytes = 0;
+  const void* table_data = nullptr;
+  if (TIFFGetField(tif, TIFFTAG_JPEGTABLES, &table_bytes, &table_data) && table_data) {
+    tables = std::string_view(static_cast<const char*>(table_data), table_bytes);
+  }
+  std::optional<std::string> jpeg = complete_jpeg_tile(tables, raw, w, h, colour);
+  if (!jpeg) return std::nullopt;
+  return EncodedTile{Format::Jpeg, std::move(*jpeg)};
 }
 
 // Reads one stored tile, interleaving separate planes and expanding 1-bit

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ class TiffSource final : public ImageSource {
 
   const ImageInfo& info() const noexcept override { return info_; }
   Raster tile(int level, uint32_t tx, uint32_t ty) override;
+  // JPEG tiles of YCbCr, RGB or greyscale images (with the JPEGTables spliced in
+  // and edge tiles' frames cut to the level, where that is safe), and WebP
+  // tiles wholly inside their level.
+  std::optional<EncodedTile> stored_tile(int level, uint32_t tx, uint32_t ty) override;
 
  private:
   // Where a level lives in the file and how its samples are stored.
@@ -40,6 +45,7 @@ class TiffSource final : public ImageSource {
 
   struct Handle;  // the open TIFF* and the last libtiff error message
 
+  const LevelInfo& check_tile(int level, uint32_t tx, uint32_t ty) const;
   void select_level(int level);
   Raster read_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty);
   Raster read_strip_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty);

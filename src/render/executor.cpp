@@ -106,6 +106,12 @@ Raster render_raster(ImageSource& source, const Plan& plan, const RenderOptions&
 }
 
 std::string render_image(ImageSource& source, const Plan& plan, const RenderOptions& options) {
+  if (options.passthrough && options.encode.icc.empty()) {
+    if (const std::optional<TileIndex> index = plan_stored_tile(plan, source.info())) {
+      std::optional<EncodedTile> stored = source.stored_tile(index->level, index->tx, index->ty);
+      if (stored && stored->format == plan.format) return std::move(stored->bytes);
+    }
+  }
   Raster pixels = render_raster(source, plan, options);
   if (!format_has_alpha(plan.format) && has_alpha_band(pixels.bands())) {
     pixels = flatten_alpha(pixels, 255);

@@ -119,6 +119,28 @@ int choose_level(const ImageInfo& info, const PixelRect& region, uint32_t out_w,
   return chosen;
 }
 
+std::optional<TileIndex> plan_stored_tile(const Plan& plan, const ImageInfo& info) {
+  if (plan.level < 0 || plan.level >= int(info.levels.size())) return std::nullopt;
+  if (plan.rotation.mirror || (plan.rotation.degrees != 0 && plan.rotation.degrees != 360)) {
+    return std::nullopt;
+  }
+  if (plan.quality != Quality::Default && plan.quality != Quality::Color) return std::nullopt;
+  const LevelInfo& level = info.levels[plan.level];
+  const PixelRect& read = plan.read;
+  if (level.tile_width == 0 || level.tile_height == 0 || read.x % level.tile_width != 0 ||
+      read.y % level.tile_height != 0 || read.x >= level.width || read.y >= level.height) {
+    return std::nullopt;
+  }
+  const uint32_t w = std::min(level.tile_width, level.width - read.x);
+  const uint32_t h = std::min(level.tile_height, level.height - read.y);
+  const bool whole_tile = read.width == w && read.height == h;
+  const bool unscaled = plan.out_width == w && plan.out_height == h;
+  const bool exact_window = plan.window_x == read.x && plan.window_y == read.y &&
+                            plan.window_width == w && plan.window_height == h;
+  if (!whole_tile || !unscaled || !exact_window) return std::nullopt;
+  return TileIndex{plan.level, read.x / level.tile_width, read.y / level.tile_height};
+}
+
 Plan plan_image(const Query& query, const ImageInfo& info, const Limits& limits) {
   // Every IIIF format but PDF has an encoder: a multi-page document format is
   // not what a region of one image calls for.

@@ -5,6 +5,7 @@
 // the status the protocol specifies.
 
 #include <cstdint>
+#include <optional>
 
 #include "image/image_info.hpp"
 #include "protocol/query.hpp"
@@ -51,6 +52,18 @@ void resolve_size(const SizeSpec& size, int iiif_version, uint32_t region_w, uin
 // The smallest stored level that still has at least the output's resolution
 // (allowing a one-pixel shortfall at the edges, where pyramids round).
 int choose_level(const ImageInfo& info, const PixelRect& region, uint32_t out_w, uint32_t out_h);
+
+// One stored tile of one level.
+struct TileIndex {
+  int level = 0;
+  uint32_t tx = 0, ty = 0;
+  bool operator==(const TileIndex&) const = default;
+};
+
+// The stored tile a plan's output is, pixel for pixel: the plan reads
+// exactly that tile (cut at the level's edges), does not scale, rotate or
+// mirror it, and asks for its colours as they are. nullopt otherwise.
+std::optional<TileIndex> plan_stored_tile(const Plan& plan, const ImageInfo& info);
 
 // Plans an image request. Throws Error with 400 for impossible requests and
 // 501 for features not implemented.

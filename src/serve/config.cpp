@@ -301,8 +301,7 @@ const Setting kSettings[] = {
                         "Largest ICC profile embedded, in bytes (-1 any, 0 none); accepted, "
                         "takes effect with ICC output"),
     TESSERA_FLAG_SETTING("CODEC_PASSTHROUGH", "--codec-passthrough", codec_passthrough,
-                         "1 sends stored JPEG tiles without re-encoding; accepted, "
-                         "takes effect with raw tiles"),
+                         "1 sends stored JPEG and WebP tiles without decoding them"),
     TESSERA_INT_SETTING("MAX_LAYERS", "--max-layers", max_layers, -1, 65535,
                         "JPEG 2000 quality layers decoded: a cap on IIP's LYR and its default "
                         "(0 half of the file's layers, -1 all)"),

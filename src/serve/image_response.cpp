@@ -68,9 +68,11 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
   options.encode.webp_quality = config.webp_quality;
   options.encode.dpi_x = info.dpi_x;
   options.encode.dpi_y = info.dpi_y;
+  options.passthrough = config.codec_passthrough;
 
   const int layers = layers_to_decode(config.max_layers, overrides.layers);
-  const std::string key = render_key(plan, options, layers);
+  // Stored tiles are other bytes with passthrough: a shared cache must not mix them.
+  const std::string key = render_key(plan, options, layers) + (options.passthrough ? "/p" : "");
   std::shared_ptr<const CachedResponse> cached = context.responses.get(key, image.identity);
   if (!cached) {
     ImageLease lease = context.images.acquire(image.file, image.identity);
