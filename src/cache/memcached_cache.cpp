@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -171,10 +172,15 @@ struct MemcachedCache::Impl {
   MemcachedOptions options;
   memcached_st* master = nullptr;
   memcached_pool_st* pool = nullptr;
-  // Per server, in the order of options.servers (libmemcached's own order,
-  // which memcached_generate_hash() indexes): when it may be tried again.
-  // Shared by all clients of the pool, so one timeout spares every thread.
+  // Per server, by its position in libmemcached's list (the same in every
+  // client of the pool): 0 while it is in use, else when it may be tried
+  // again. Shared by all clients, so one timeout spares every thread.
   std::unique_ptr<std::atomic<int64_t>[]> retry_at_ns;
+  // Counts server failures. A client whose connections are older than the
+  // last one drops them before its next operation: after a memcached restart
+  // they are all dead, and each client would otherwise fail once on its own.
+  // Each client keeps the count it last saw as its user data.
+  std::atomic<uint64_t> failure_epoch{0};
 
   std::atomic<uint64_t> hits{0}, misses{0}, stores{0}, failures{0}, skipped{0}, too_large{0};
 
@@ -193,6 +199,11 @@ struct MemcachedCache::Impl {
   // it until that one has an answer, so a stalled server costs one timeout
   // per retry_after, not one per thread.
   std::optional<Target> target(memcached_st* client, const std::string& key) {
+    const uint64_t epoch = failure_epoch.load();
+    if (reinterpret_cast<uintptr_t>(memcached_get_user_data(client)) != epoch) {
+      memcached_quit(client);
+      memcached_set_user_data(client, reinterpret_cast<void*>(uintptr_t(epoch)));
+    }
     const uint32_t index = memcached_generate_hash(client, key.data(), key.size());
     if (index >= options.servers.size()) return std::nullopt;
     int64_t retry_at = retry_at_ns[index].load(std::memory_order_relaxed);
@@ -227,6 +238,8 @@ struct MemcachedCache::Impl {
       name = fmt::format("{}:{}", memcached_server_name(server), memcached_server_port(server));
     }
     memcached_quit(client);
+    const uint64_t epoch = failure_epoch.fetch_add(1) + 1;
+    memcached_set_user_data(client, reinterpret_cast<void*>(uintptr_t(epoch)));
     const int64_t previous = retry_at_ns[target.index].exchange(now_ns() + retry_after_ns());
     // Told once per spell: not again by a probe, nor by the other threads
     // whose operations were already under way when it failed.

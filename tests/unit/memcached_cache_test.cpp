@@ -3,6 +3,7 @@
 
 #include "cache/memcached_cache.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -262,6 +263,41 @@ TEST(MemcachedCacheTest, AServerIsTriedAgainAfterRetryAfter) {
   EXPECT_EQ(hit->body, "after");
   EXPECT_EQ(cache.stats().failures, 1u);
   EXPECT_EQ(told.load(), 1);
+}
+
+TEST(MemcachedCacheTest, ARestartCostsOneFailureNotOnePerClient) {
+  auto memcached = std::make_unique<MemcachedProcess>();
+  const unsigned short port = memcached->port();
+  MemcachedOptions options = options_for({memcached->address()});
+  options.retry_after = 200ms;
+  MemcachedCache cache(options);
+  // Threads at once: the pool gives each a client with its own connection.
+  const auto from_threads = [&cache](int round) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&cache, t, round] {
+        for (int i = 0; i < 50; ++i) {
+          cache.put(fmt::format("tile{}-{}-{}", round, t, i), kFile, "image/jpeg", "bytes");
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  };
+  from_threads(1);
+  EXPECT_EQ(cache.stats().failures, 0u);
+
+  // Every connection made before is dead now; the first to find out tells.
+  memcached.reset();
+  memcached = std::make_unique<MemcachedProcess>(port);
+  cache.put("after", kFile, "image/jpeg", "bytes");
+  EXPECT_EQ(cache.stats().failures, 1u);
+
+  // The other clients drop their dead connections rather than fail on them.
+  std::this_thread::sleep_for(300ms);
+  from_threads(2);
+  EXPECT_EQ(cache.stats().failures, 1u);
+  cache.put("later", kFile, "image/jpeg", "bytes");
+  EXPECT_TRUE(cache.get("later", kFile));
 }
 
 TEST(MemcachedCacheTest, KeysSpreadOverServersAndOneDownSparesTheOthers) {
