@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "cache/memcached_cache.hpp"
 #include "common/error.hpp"
 #include "protocol/percent.hpp"
 
@@ -144,41 +145,13 @@ std::string show_uri_map(const std::vector<UriMapping>& map) {
   return out;
 }
 
-bool plausible_host(std::string_view host) {
-  return !host.empty() && host.size() < 256 && std::all_of(host.begin(), host.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
-  });
-}
-
-// "host[:port],..." as libmemcached's server lists have them; "[v6]:port" too.
+// "host[:port],..." checked by the parser the memcached client uses, so that
+// what starts is what runs.
 void check_memcached_servers(std::string_view source, std::string_view text) {
-  for (std::string_view server : split_list(text)) {
-    std::string_view host = server;
-    std::string_view port;
-    if (server.front() == '[') {
-      const std::size_t close = server.find(']');
-      if (close == std::string_view::npos) invalid(source, "a list of host[:port]", server);
-      host = server.substr(1, close - 1);
-      const std::string_view rest = server.substr(close + 1);
-      if (!rest.empty()) {
-        if (rest.front() != ':') invalid(source, "a list of host[:port]", server);
-        port = rest.substr(1);
-      }
-      const bool v6 = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
-        return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
-      });
-      if (!v6) invalid(source, "a list of host[:port]", server);
-    } else {
-      const std::size_t colon = server.find(':');
-      if (colon != std::string_view::npos) {
-        host = server.substr(0, colon);
-        port = server.substr(colon + 1);
-      }
-      if (!plausible_host(host)) invalid(source, "a list of host[:port]", server);
-    }
-    if (!port.empty() || server.back() == ':') {
-      parse_int(fmt::format("the port in {}", source), port, 1, 65535);
-    }
+  try {
+    parse_memcached_servers(text);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("{} {}", source, e.what()));
   }
 }
 
@@ -310,8 +283,8 @@ const Setting kSettings[] = {
     TESSERA_INT_SETTING("MAX_METADATA_CACHE_SIZE", "--max-metadata-cache-size", max_metadata_cache,
                         -1, 1'000'000'000, "Images whose headers stay open (-1 no limit)"),
     Setting{"MEMCACHED_SERVERS", "--memcached-servers",
-            "memcached servers, host[:port],...; empty: none; accepted, takes effect with "
-            "memcached",
+            "memcached servers that share encoded responses between Tessera processes, "
+            "host[:port],... (port 11211); empty: none",
             [](Config& c, std::string_view v, std::string_view source) {
               check_memcached_servers(source, v);
               c.memcached_servers = v;
@@ -321,8 +294,8 @@ const Setting kSettings[] = {
             }},
     TESSERA_INT_SETTING("MEMCACHED_TIMEOUT", "--memcached-timeout", memcached_timeout, 0,
                         kMemcachedMaxTimeout,
-                        "Seconds a memcached entry stays fresh; accepted, takes effect with "
-                        "memcached"),
+                        "Seconds a response stays fresh in memcached (at most 30 days; 0: until "
+                        "memcached evicts it)"),
     Setting{
         "WATERMARK", "--watermark",
         "Image laid over tiles as a watermark; accepted, takes effect with watermarks",

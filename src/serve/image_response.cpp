@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cache/image_cache.hpp"
+#include "cache/memcached_cache.hpp"
 #include "cache/response_cache.hpp"
 #include "cache/tile_cache.hpp"
 #include "render/executor.hpp"
@@ -23,6 +24,22 @@ std::string render_key(const Plan& plan, const RenderOptions& options, int layer
                      quality_name(plan.quality), format_extension(plan.format),
                      options.encode.jpeg_quality, options.encode.png_level,
                      options.encode.webp_quality, int(options.interpolation), layers);
+}
+
+// The memcached request adds to the render key what one process may leave out
+// but the processes sharing memcached may not agree on: the file's name under
+// the root (the identity's device number differs between machines mounting
+// one share) and the settings that change a response's bytes for a whole
+// process. Equal requests give equal bytes, whichever process made them.
+std::string shared_request(const std::string& render_key, const OpenedImage& image,
+                           const ServeContext& context) {
+  const Config& c = context.config;
+  std::filesystem::path name = image.file.lexically_relative(context.resolver.root());
+  if (name.empty() || *name.begin() == "..") name = image.file;
+  return fmt::format("{}\n{}\nlayers {} icc {} {} passthrough {} watermark {} {} {}", render_key,
+                     name.generic_string(), c.max_layers, c.embed_icc, c.max_icc,
+                     c.codec_passthrough, c.watermark, c.watermark_probability,
+                     c.watermark_opacity);
 }
 
 }  // namespace
@@ -73,17 +90,38 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
   const int layers = layers_to_decode(config.max_layers, overrides.layers);
   // Stored tiles are other bytes with passthrough: a shared cache must not mix them.
   const std::string key = render_key(plan, options, layers) + (options.passthrough ? "/p" : "");
+  // Formatted only for a response not yet in the process's cache.
+  const auto last_modified = [&] {
+    return format_http_date(image.identity.mtime_ns / 1'000'000'000);
+  };
   std::shared_ptr<const CachedResponse> cached = context.responses.get(key, image.identity);
+  std::string shared_key;
+  if (!cached && context.shared_responses != nullptr) {
+    shared_key = shared_request(key, image, context);
+    if (auto shared = context.shared_responses->get(shared_key, image.identity)) {
+      auto found = std::make_shared<CachedResponse>();
+      found->body = std::move(shared->body);
+      found->headers = {{"Content-Type", std::move(shared->content_type)},
+                        {"Last-Modified", last_modified()},
+                        {"ETag", entity_tag(found->body)}};
+      context.responses.put(key, image.identity, found);
+      cached = std::move(found);
+    }
+  }
   if (!cached) {
     ImageLease lease = context.images.acquire(image.file, image.identity);
     CachingSource source(lease.source(), lease.identity(), context.tiles);
     source.set_quality_layers(layers);
     auto fresh = std::make_shared<CachedResponse>();
     fresh->body = render_image(source, plan, options);
-    fresh->headers = {{"Content-Type", format_media_type(plan.format)},
-                      {"Last-Modified", format_http_date(image.identity.mtime_ns / 1'000'000'000)},
+    const std::string content_type = format_media_type(plan.format);
+    fresh->headers = {{"Content-Type", content_type},
+                      {"Last-Modified", last_modified()},
                       {"ETag", entity_tag(fresh->body)}};
     context.responses.put(key, lease.identity(), fresh);
+    if (context.shared_responses != nullptr) {
+      context.shared_responses->put(shared_key, lease.identity(), content_type, fresh->body);
+    }
     cached = std::move(fresh);
   }
   Response response;

@@ -10,6 +10,7 @@ namespace tessera {
 class ImageCache;
 class TileCache;
 class ResponseCache;
+class MemcachedCache;
 
 struct ServeContext {
   const Config& config;
@@ -17,6 +18,9 @@ struct ServeContext {
   ImageCache& images;        // open files and their metadata
   TileCache& tiles;          // decoded stored tiles
   ResponseCache& responses;  // encoded responses
+  // Encoded responses shared with other processes (MEMCACHED_SERVERS); null
+  // when none is configured.
+  MemcachedCache* shared_responses = nullptr;
 };
 
 }  // namespace tessera

@@ -9,12 +9,14 @@
 #include <thread>
 
 #include "cache/image_cache.hpp"
+#include "cache/memcached_cache.hpp"
 #include "cache/response_cache.hpp"
 #include "cache/tile_cache.hpp"
 #include "common/error.hpp"
 #include "serve/entity_tag.hpp"
 #include "serve/http_date.hpp"
 #include "serve/iiif_endpoint.hpp"
+#include "serve/log.hpp"
 #include "serve/tile_endpoints.hpp"
 #include "serve/viewer_endpoint.hpp"
 
@@ -79,13 +81,28 @@ ImageCacheOptions image_cache_options(const Config& config) {
   return options;
 }
 
+namespace {
+
+// MEMCACHED_SERVERS, or null when it is empty.
+std::unique_ptr<MemcachedCache> make_memcached(const Config& config) {
+  MemcachedOptions options;
+  options.servers = parse_memcached_servers(config.memcached_servers);
+  if (options.servers.empty()) return nullptr;
+  options.expiry_seconds = config.memcached_timeout;
+  options.on_server_failure = [](std::string_view message) { log_error(message); };
+  return std::make_unique<MemcachedCache>(std::move(options));
+}
+
+}  // namespace
+
 Service::Service(Config config)
     : config_(std::move(config)),
       resolver_(config_.image_root),
       images_(std::make_unique<ImageCache>(image_cache_options(config_))),
       tiles_(std::make_unique<TileCache>(kTileCacheBytes)),
       responses_(std::make_unique<ResponseCache>(
-          ResponseCache::budget_from_megabytes(config_.max_image_cache_mb))) {}
+          ResponseCache::budget_from_megabytes(config_.max_image_cache_mb))),
+      memcached_(make_memcached(config_)) {}
 
 Service::~Service() = default;
 
@@ -155,7 +172,7 @@ std::optional<Response> Service::route_uri_map(const Request& request,
 }
 
 Response Service::route(const Request& request) const {
-  const ServeContext context{config_, resolver_, *images_, *tiles_, *responses_};
+  const ServeContext context{config_, resolver_, *images_, *tiles_, *responses_, memcached_.get()};
   if (request.method == "OPTIONS") {
     Response response;
     response.status = 204;

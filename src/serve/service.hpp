@@ -16,6 +16,7 @@ namespace tessera {
 class ImageCache;
 class TileCache;
 class ResponseCache;
+class MemcachedCache;
 
 class Service {
  public:
@@ -38,6 +39,7 @@ class Service {
   std::unique_ptr<ImageCache> images_;
   std::unique_ptr<TileCache> tiles_;
   std::unique_ptr<ResponseCache> responses_;
+  std::unique_ptr<MemcachedCache> memcached_;  // null without MEMCACHED_SERVERS
 };
 
 }  // namespace tessera
