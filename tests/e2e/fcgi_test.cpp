@@ -1,34 +1,24 @@
-// Tessera's FastCGI front behind a real nginx, configured with the server
-// block of docs/deploy.md: bound with --bind, started by spawn-fcgi on fd 0,
-// and run as iipsrv.fcgi with FILESYSTEM_PREFIX. Each server is stopped with
-// SIGTERM at the end and must exit 0.
-//
-// TODO(IIP, DeepZoom, Zoomify routes): add FIF=...&OBJ=..., JTL, .dzi and
-// ImageProperties.xml requests through nginx here once the service routes them.
+// Tessera's FastCGI front behind real web servers: nginx with the server
+// block of docs/deploy.md (Tessera bound with --bind, started by spawn-fcgi
+// on fd 0, and run as iipsrv.fcgi with FILESYSTEM_PREFIX), lighttpd and
+// Apache mod_fcgid with theirs. Each front carries IIIF and iipsrv's own
+// protocols (IIP, DeepZoom, Zoomify). Each server is stopped at the end and
+// must exit cleanly.
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <fcntl.h>
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <fstream>
-#include <functional>
 #include <future>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <regex>
-#include <sstream>
-#include <thread>
+#include <string>
+#include <vector>
 
+#include "e2e/fcgi_support.hpp"
 #include "e2e/fixture.hpp"
 
 #ifndef TESSERA_BINARY
@@ -42,228 +32,70 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool wait_for(const std::function<bool()>& ready, std::chrono::milliseconds timeout = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return ready();
-}
-
-// The program in PATH or in the sbin folders a non-root PATH may lack.
-std::string find_program(const std::string& name) {
-  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
-  path += ":/usr/sbin:/sbin:/usr/bin:/bin";
-  std::stringstream dirs(path);
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    const fs::path candidate = fs::path(dir) / name;
-    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-  }
-  throw std::runtime_error(name + " is not installed (scripts/setup.sh installs it)");
-}
-
-unsigned short free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool can_connect(unsigned short port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-bool can_connect(const fs::path& unix_socket) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, unix_socket.c_str(), sizeof addr.sun_path - 1);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// A child process whose stdout and stderr go to a file.
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-        const fs::path& output)
-      : output_(output) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    const int out = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int null = ::open("/dev/null", O_RDONLY);
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::dup2(null, STDIN_FILENO);
-      ::dup2(out, STDOUT_FILENO);
-      ::dup2(out, STDERR_FILENO);
-      for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-      ::execv(args[0], args.data());
-      _exit(127);
-    }
-    ::close(out);
-    ::close(null);
-  }
-  ~Child() {
-    if (pid_ > 0) stop(SIGKILL);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  pid_t pid() const { return pid_; }
-  std::string output() const { return read_file(output_); }
-
-  // Waits for the process to end by itself; -1 if it is still running.
-  int wait(std::chrono::milliseconds timeout) {
-    int status = -1;
-    wait_for(
-        [&] {
-          if (pid_ <= 0) return true;
-          int s = 0;
-          if (::waitpid(pid_, &s, WNOHANG) != pid_) return false;
-          pid_ = -1;
-          status = WIFEXITED(s) ? WEXITSTATUS(s) : 128 + WTERMSIG(s);
-          return true;
-        },
-        timeout);
-    return pid_ > 0 ? -1 : status;
-  }
-
-  // Sends `sig` and waits; kills it after 20 s. The exit status, 128 + signal
-  // when a signal ended it.
-  int stop(int sig = SIGTERM) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, sig);
-    const int status = wait(20s);
-    if (status >= 0) return status;
-    ::kill(pid_, SIGKILL);
-    int s = 0;
-    ::waitpid(pid_, &s, 0);
-    pid_ = -1;
-    return 128 + SIGKILL;
-  }
-
- private:
-  pid_t pid_ = -1;
-  fs::path output_;
-};
-
-// The fenced block after `marker` in docs/deploy.md, with every `from` of
-// `replacements` (which must appear) replaced by its `to`.
-std::string documented_block(const std::string& marker, const std::string& language,
-                             const std::vector<std::pair<std::string, std::string>>& replacements) {
-  const fs::path doc =
-      fs::path(__FILE__).parent_path().parent_path().parent_path() / "docs" / "deploy.md";
-  const std::string text = read_file(doc);
-  const std::size_t at = text.find(marker);
-  if (at == std::string::npos) throw std::runtime_error("no '" + marker + "' in " + doc.string());
-  const std::string fence = "```" + language + "\n";
-  const std::size_t start = text.find(fence, at);
-  const std::size_t end = text.find("```", start + fence.size());
-  if (start == std::string::npos || end == std::string::npos) {
-    throw std::runtime_error("the block after '" + marker + "' is not fenced as " + language);
-  }
-  std::string block = text.substr(start + fence.size(), end - start - fence.size());
-  for (const auto& [from, to] : replacements) {
-    if (block.find(from) == std::string::npos) {
-      throw std::runtime_error("docs/deploy.md's " + language + " block must say '" + from + "'");
-    }
-    for (std::size_t at = 0; (at = block.find(from, at)) != std::string::npos; at += to.size()) {
-      block.replace(at, from.size(), to);
-    }
-  }
-  return block;
-}
-
-// The nginx server block of docs/deploy.md, with its port and upstream replaced.
-std::string documented_server_block(unsigned short port, const std::string& fastcgi_target) {
-  return documented_block(
-      "<!-- tested by tests/e2e/fcgi_test.cpp: keep `listen 80;`", "nginx",
-      {{"listen 80;", fmt::format("listen 127.0.0.1:{};", port)},
-       {"fastcgi_pass 127.0.0.1:9000;", "fastcgi_pass " + fastcgi_target + ";"}});
-}
-
-// nginx in the foreground, as the current user, everything in its own folder.
-class Nginx {
- public:
-  Nginx(const fs::path& dir, const std::string& fastcgi_target) : dir_(dir) {
-    fs::create_directories(dir_);
-    for (int attempt = 0; attempt < 3 && !child_; ++attempt) {
-      port_ = free_port();
-      std::ofstream(dir_ / "nginx.conf") << fmt::format(
-          "daemon off;\nmaster_process off;\npid {0}/nginx.pid;\nerror_log {0}/error.log info;\n"
-          "events {{ worker_connections 512; }}\n"
-          "http {{\n  access_log {0}/access.log;\n  client_body_temp_path {0}/body;\n"
-          "  fastcgi_temp_path {0}/fastcgi;\n  proxy_temp_path {0}/proxy;\n"
-          "  scgi_temp_path {0}/scgi;\n  uwsgi_temp_path {0}/uwsgi;\n{1}}}\n",
-          dir_.string(), documented_server_block(port_, fastcgi_target));
-      child_ = std::make_unique<Child>(
-          std::vector<std::string>{find_program("nginx"), "-p", dir_.string(), "-c",
-                                   (dir_ / "nginx.conf").string(), "-e",
-                                   (dir_ / "error.log").string()},
-          std::vector<std::string>{}, dir_ / "nginx.out");
-      if (!wait_for([&] { return can_connect(port_) || child_->wait(0ms) >= 0; }) ||
-          !can_connect(port_)) {
-        child_.reset();  // the port was taken meanwhile, or nginx failed: try again
-      }
-    }
-    if (!child_) {
-      throw std::runtime_error("nginx did not start: " + read_file(dir_ / "error.log") +
-                               read_file(dir_ / "nginx.out"));
-    }
-  }
-  ~Nginx() {
-    if (child_) child_->stop(SIGQUIT);
-  }
-  unsigned short port() const { return port_; }
-  std::string error_log() const { return read_file(dir_ / "error.log"); }
-
- private:
-  fs::path dir_;
-  unsigned short port_ = 0;
-  std::unique_ptr<Child> child_;
-};
-
-// `tessera serve ... --bind ...` (or iipsrv.fcgi --bind): waits for the line
-// naming the socket and returns what follows fastcgi://.
-std::string wait_for_fastcgi_line(const Child& child) {
-  const std::regex listening(R"(listening on fastcgi://(\S+) serving)");
-  std::smatch m;
-  std::string output;
-  wait_for([&] {
-    output = child.output();
-    return std::regex_search(output, m, listening);
-  });
-  if (!std::regex_search(output, m, listening)) {
-    throw std::runtime_error("tessera did not say where it listens: " + output);
-  }
-  return m[1].str();
-}
-
 int line_count(const std::string& s) { return int(std::count(s.begin(), s.end(), '\n')); }
+
+// Where a front sends iipsrv's protocols: IIP query strings after `iip`, and
+// DeepZoom and Zoomify paths after `deepzoom` and `zoomify` (their own
+// routes, or IIP's DeepZoom= and Zoomify= forms where only iipsrv's URL is
+// mapped).
+struct TileProtocolUrls {
+  std::string iip = "/fcgi-bin/iipsrv.fcgi?";
+  std::string deepzoom = "/deepzoom/";
+  std::string zoomify = "/zoomify/";
+};
+
+// The only URL an iipsrv set-up maps, for all three protocols.
+TileProtocolUrls iipsrv_urls_only() {
+  return {"/fcgi-bin/iipsrv.fcgi?",
+          "/fcgi-bin/iipsrv.fcgi?DeepZoom=", "/fcgi-bin/iipsrv.fcgi?Zoomify="};
+}
+
+// An IIP OBJ reply, an IIP JTL tile, a DeepZoom descriptor and tile and a
+// Zoomify ImageProperties.xml and tile of pattern.tif (1000x700, 256 px
+// tiles, stored levels 1000, 500 and 250 px wide) through the front on
+// `port`: status, type, and the tiles' size and pixels.
+void expect_tile_protocols(unsigned short port, const TileProtocolUrls& urls,
+                           const TestTree& tree) {
+  const auto obj = http_get(port, urls.iip + "FIF=pattern.tif&OBJ=IIP,1.0&OBJ=Max-size");
+  ASSERT_EQ(obj.status, 200) << obj.body;
+  EXPECT_EQ(obj.header("content-type"), "application/vnd.netfpx");
+  EXPECT_EQ(obj.body, "IIP:1.0\r\nMax-size:1000 700\r\n");
+
+  // Resolution 2 is the full size; tile 5 is the second of the second row.
+  const auto jtl = http_get(port, urls.iip + "FIF=pattern.tif&JTL=2,5");
+  ASSERT_EQ(jtl.status, 200) << jtl.body;
+  const Raster jtl_pixels = decode_body(jtl);
+  ASSERT_EQ(jtl_pixels.width(), 256u);
+  ASSERT_EQ(jtl_pixels.height(), 256u);
+  EXPECT_LT(mean_abs_diff(jtl_pixels, tree.pattern.crop(256, 256, 256, 256)), 4.0);
+
+  const auto dzi = http_get(port, urls.deepzoom + "pattern.tif.dzi");
+  ASSERT_EQ(dzi.status, 200) << dzi.body;
+  EXPECT_EQ(dzi.header("content-type"), "application/xml");
+  EXPECT_NE(dzi.body.find(R"(TileSize="256" Overlap="0" Format="jpg")"), std::string::npos)
+      << dzi.body;
+  EXPECT_NE(dzi.body.find(R"(<Size Width="1000" Height="700"/>)"), std::string::npos) << dzi.body;
+  // DeepZoom level 9 is half size (500x350): its tile 1_1 is 244x94.
+  const auto dz_tile = http_get(port, urls.deepzoom + "pattern.tif_files/9/1_1.jpg");
+  ASSERT_EQ(dz_tile.status, 200) << dz_tile.body;
+  const Raster dz_pixels = decode_body(dz_tile);
+  ASSERT_EQ(dz_pixels.width(), 244u);
+  ASSERT_EQ(dz_pixels.height(), 94u);
+  EXPECT_LT(mean_abs_diff(dz_pixels, box_reduce(tree.pattern, 2).crop(256, 256, 244, 94)), 4.0);
+
+  const auto props = http_get(port, urls.zoomify + "pattern.tif/ImageProperties.xml");
+  ASSERT_EQ(props.status, 200) << props.body;
+  EXPECT_EQ(props.header("content-type"), "application/xml");
+  EXPECT_NE(props.body.find(R"(WIDTH="1000" HEIGHT="700")"), std::string::npos) << props.body;
+  EXPECT_NE(props.body.find(R"(TILESIZE="256")"), std::string::npos) << props.body;
+  // Zoomify tier 2 is the full size: its tile 3-2 is the bottom-right corner.
+  const auto zoomify_tile = http_get(port, urls.zoomify + "pattern.tif/TileGroup0/2-3-2.jpg");
+  ASSERT_EQ(zoomify_tile.status, 200) << zoomify_tile.body;
+  const Raster zoomify_pixels = decode_body(zoomify_tile);
+  ASSERT_EQ(zoomify_pixels.width(), 232u);
+  ASSERT_EQ(zoomify_pixels.height(), 188u);
+  EXPECT_LT(mean_abs_diff(zoomify_pixels, tree.pattern.crop(768, 512, 232, 188)), 4.0);
+}
 
 // ---------------------------------------------------------------------------
 // tessera serve --fcgi --bind, behind nginx
@@ -332,6 +164,12 @@ TEST_F(FcgiBehindNginx, TilesThroughNginxHoldTheImagesPixels) {
   EXPECT_LT(mean_abs_diff(decode_body(nested), tree().pattern.crop(0, 0, 256, 256)), 4.0);
 }
 
+TEST_F(FcgiBehindNginx, IipDeepZoomAndZoomifyThroughNginx) {
+  expect_tile_protocols(port(), TileProtocolUrls{}, tree());
+  // iipsrv's query-string forms of DeepZoom and Zoomify, through the same block.
+  expect_tile_protocols(port(), iipsrv_urls_only(), tree());
+}
+
 TEST_F(FcgiBehindNginx, HeadGivesTheLengthAndNoBody) {
   const std::string url = "/iiif/3/pattern/full/500,/0/default.jpg";
   const auto get = http_get(port(), url);
@@ -390,7 +228,7 @@ TEST_F(FcgiBehindNginx, EveryRequestIsLogged) {
   http_get(port(), "/iiif/3/pattern/info.json?logged=1");
   std::string log;
   EXPECT_TRUE(wait_for([&] {
-    log = read_file(tree().dir / "tessera.log");
+    log = read_text_file(tree().dir / "tessera.log");
     return log.find("GET /iiif/3/pattern/info.json?logged=1 200") != std::string::npos;
   })) << log;
   EXPECT_NE(log.find("FastCGI on 127.0.0.1:"), std::string::npos) << log;
@@ -474,9 +312,10 @@ TEST(FcgiSpawned, ServesTheSocketOnStandardInput) {
     EXPECT_EQ(head.header("content-length"), std::to_string(info.body.size()));
     EXPECT_TRUE(head.body.empty());
     EXPECT_EQ(http_get(nginx.port(), "/iiif/3/missing/info.json").status, 404);
+    expect_tile_protocols(nginx.port(), TileProtocolUrls{}, tree);
   }
   EXPECT_EQ(tessera.stop(SIGTERM), 0) << tessera.output();
-  const std::string log = read_file(tree.dir / "tessera.log");
+  const std::string log = read_text_file(tree.dir / "tessera.log");
   EXPECT_NE(log.find("FastCGI on standard input"), std::string::npos) << log;
   EXPECT_NE(log.find("GET /iiif/3/pattern/info.json 200"), std::string::npos) << log;
   fs::remove_all(tree.dir);
@@ -528,9 +367,11 @@ TEST_F(IipsrvName, UnderSpawnFcgiWithFilesystemPrefix) {
     EXPECT_GE(up.status, 400);
     EXPECT_LT(up.status, 500);
     EXPECT_EQ(up.body.find("\"width\""), std::string::npos);
+    // iipsrv's identifiers, appended to the prefix as iipsrv does.
+    expect_tile_protocols(nginx.port(), TileProtocolUrls{}, *tree_);
   }
   EXPECT_EQ(iipsrv_process.stop(SIGTERM), 0) << iipsrv_process.output();
-  const std::string text = read_file(log);
+  const std::string text = read_text_file(log);
   EXPECT_NE(text.find("GET /iiif/3/pattern/info.json 200"), std::string::npos) << text;
 }
 
@@ -598,8 +439,8 @@ class Lighttpd {
       }
     }
     if (!child_) {
-      throw std::runtime_error("lighttpd did not start: " + read_file(dir_ / "error.log") +
-                               read_file(dir_ / "lighttpd.out"));
+      throw std::runtime_error("lighttpd did not start: " + read_text_file(dir_ / "error.log") +
+                               read_text_file(dir_ / "lighttpd.out"));
     }
   }
   ~Lighttpd() { stop(); }
@@ -630,6 +471,7 @@ TEST(FcgiLighttpd, EveryPrefixToOneRunningTessera) {
     ASSERT_EQ(tile.status, 200);
     EXPECT_LT(mean_abs_diff(decode_body(tile), tree.pattern.crop(0, 0, 256, 256)), 4.0);
     EXPECT_EQ(http_get(lighttpd.port(), "/iiif/3/missing/info.json").status, 404);
+    expect_tile_protocols(lighttpd.port(), TileProtocolUrls{}, tree);
   }
   EXPECT_EQ(tessera.stop(SIGTERM), 0) << tessera.output();
   fs::remove_all(tree.dir);
@@ -650,12 +492,14 @@ TEST(FcgiLighttpd, StartsIipsrvFcgiItself) {
     Lighttpd lighttpd(tree.dir / "lighttpd", block);
     const auto reply =
         http_get(lighttpd.port(), "/fcgi-bin/iipsrv.fcgi?FIF=pattern.tif&OBJ=IIP,1.0");
-    // Tessera answered (not lighttpd's 5xx for a backend that is down).
-    // TODO(IIP route): expect 200 and "IIP:1.0" once the service answers IIP.
-    EXPECT_LT(reply.status, 500) << reply.body << read_file(tree.dir / "lighttpd" / "error.log");
+    EXPECT_EQ(reply.status, 200) << reply.body
+                                 << read_text_file(tree.dir / "lighttpd" / "error.log");
+    EXPECT_EQ(reply.body, "IIP:1.0\r\n");
+    // Only iipsrv's URL is mapped: DeepZoom and Zoomify in its query strings.
+    expect_tile_protocols(lighttpd.port(), iipsrv_urls_only(), tree);
     std::string text;
     EXPECT_TRUE(wait_for([&] {
-      text = read_file(log);
+      text = read_text_file(log);
       return text.find("GET /fcgi-bin/iipsrv.fcgi?FIF=pattern.tif&OBJ=IIP,1.0") !=
                  std::string::npos &&
              text.find("FastCGI on standard input serving " + tree.root.string()) !=
@@ -666,7 +510,7 @@ TEST(FcgiLighttpd, StartsIipsrvFcgiItself) {
   // lighttpd stops the program it started; Tessera finishes cleanly.
   std::string text;
   EXPECT_TRUE(wait_for([&] {
-    text = read_file(log);
+    text = read_text_file(log);
     return text.find("stopping after the requests in progress") != std::string::npos;
   })) << text;
   fs::remove_all(tree.dir);
@@ -722,10 +566,11 @@ TEST(FcgiApache, ModFcgidStartsIipsrvFcgi) {
       apache.reset();
     }
   }
-  ASSERT_TRUE(apache) << read_file(tree.dir / "error.log") << read_file(tree.dir / "apache.out");
+  ASSERT_TRUE(apache) << read_text_file(tree.dir / "error.log")
+                      << read_text_file(tree.dir / "apache.out");
 
   const auto info = http_get(port, "/iiif/3/pattern/info.json");
-  ASSERT_EQ(info.status, 200) << info.body << read_file(tree.dir / "error.log");
+  ASSERT_EQ(info.status, 200) << info.body << read_text_file(tree.dir / "error.log");
   EXPECT_EQ(json::parse(info.body)["width"], 1000);
   EXPECT_EQ(info.header("access-control-allow-origin"), "*");  // FcgidInitialEnv CORS
   // PATH_INFO and REQUEST_URI as Apache passes them: %2F stays one identifier.
@@ -735,13 +580,14 @@ TEST(FcgiApache, ModFcgidStartsIipsrvFcgi) {
   const auto head = http_request(port, "HEAD", "/iiif/3/pattern/info.json");
   EXPECT_EQ(head.header("content-length"), std::to_string(info.body.size()));
   EXPECT_EQ(http_get(port, "/iiif/3/escape/info.json").status, 403);
-  // iipsrv's URL reaches Tessera.
+  // iipsrv's URL under /fcgi-bin/, and Tessera's /deepzoom and /zoomify aliases.
   const auto obj = http_get(port, "/fcgi-bin/iipsrv.fcgi?FIF=pattern.tif&OBJ=IIP,1.0");
-  EXPECT_EQ(obj.status, 200);
-  EXPECT_NE(obj.body.find("IIP:1.0"), std::string::npos) << obj.body;
+  EXPECT_EQ(obj.status, 200) << obj.body;
+  EXPECT_EQ(obj.body, "IIP:1.0\r\n");
+  expect_tile_protocols(port, TileProtocolUrls{}, tree);
   std::string text;
   EXPECT_TRUE(wait_for([&] {
-    text = read_file(log);
+    text = read_text_file(log);
     return text.find("GET /fcgi-bin/iipsrv.fcgi?FIF=pattern.tif&OBJ=IIP,1.0") != std::string::npos;
   })) << text;
 
@@ -763,8 +609,9 @@ TEST(FcgiApache, ModFcgidStartsIipsrvFcgi) {
   // mod_fcgid stops the program it started: none is left running. It sends
   // SIGTERM, which Tessera logs as it stops; on a loaded machine Apache may
   // escalate to SIGKILL first, so the line is not required.
-  EXPECT_TRUE(wait_for([&] { return started().empty(); })) << read_file(tree.dir / "error.log");
-  text = read_file(log);
+  EXPECT_TRUE(wait_for([&] { return started().empty(); }))
+      << read_text_file(tree.dir / "error.log");
+  text = read_text_file(log);
   if (text.find("stopping after the requests in progress") == std::string::npos) {
     std::cerr << "note: Tessera under mod_fcgid was stopped without SIGTERM\n";
   }
