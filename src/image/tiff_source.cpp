@@ -95,7 +95,10 @@ TiffSource::TiffSource(const std::filesystem::path& path)
   TIFFOpenOptionsSetErrorHandlerExtR(options, &Handle::on_error, handle_.get());
   TIFFOpenOptionsSetWarningHandlerExtR(options, &Handle::on_warning, handle_.get());
   TIFFOpenOptionsSetMaxSingleMemAlloc(options, tmsize_t(kMaxBlockBytes));
-  handle_->tif = TIFFOpenExt(path.c_str(), "r", options);
+  // "m": read with read(), not a memory map. A map of a multi-GB pyramid
+  // counts every page a tile touched in the process's RSS, and a truncated
+  // file would fault (SIGBUS) where read() reports an error.
+  handle_->tif = TIFFOpenExt(path.c_str(), "rm", options);
   TIFFOpenOptionsFree(options);
   if (!handle_->tif) fail("corrupt or unreadable TIFF");
   TIFF* tif = handle_->tif;

@@ -279,7 +279,9 @@ const Setting kSettings[] = {
                         "JPEG 2000 quality layers decoded: a cap on IIP's LYR and its default "
                         "(0 half of the file's layers, -1 all)"),
     TESSERA_DOUBLE_SETTING("MAX_IMAGE_CACHE_SIZE", "--max-image-cache-size", max_image_cache_mb, 0,
-                           1 << 20, "MB of encoded responses kept in memory"),
+                           1 << 20,
+                           "MB of image data kept in memory: half encoded responses, half "
+                           "decoded tiles (0: none)"),
     TESSERA_INT_SETTING("MAX_METADATA_CACHE_SIZE", "--max-metadata-cache-size", max_metadata_cache,
                         -1, 1'000'000'000, "Images whose headers stay open (-1 no limit)"),
     Setting{"MEMCACHED_SERVERS", "--memcached-servers",

@@ -62,9 +62,17 @@ void answer_not_modified(const Request& request, Response& response) {
 
 }  // namespace
 
-// Decoded tiles: room for about 256 256x256 RGB tiles. (iipsrv has no such
-// cache; its MAX_IMAGE_CACHE_SIZE is the response cache.)
-constexpr std::size_t kTileCacheBytes = 64u << 20;
+// MAX_IMAGE_CACHE_SIZE is, as in iipsrv, the memory that image data may
+// take: half for encoded responses (iipsrv's whole use of it), half for the
+// decoded tiles regions are assembled from (a cache iipsrv does not have),
+// so that Tessera holds no more than iipsrv with the same setting.
+std::size_t response_cache_bytes(const Config& config) {
+  return ResponseCache::budget_from_megabytes(config.max_image_cache_mb) / 2;
+}
+std::size_t tile_cache_bytes(const Config& config) {
+  const std::size_t all = ResponseCache::budget_from_megabytes(config.max_image_cache_mb);
+  return all - all / 2;
+}
 
 ImageCacheOptions image_cache_options(const Config& config) {
   ImageCacheOptions options;
@@ -99,9 +107,8 @@ Service::Service(Config config)
     : config_(std::move(config)),
       resolver_(config_.image_root),
       images_(std::make_unique<ImageCache>(image_cache_options(config_))),
-      tiles_(std::make_unique<TileCache>(kTileCacheBytes)),
-      responses_(std::make_unique<ResponseCache>(
-          ResponseCache::budget_from_megabytes(config_.max_image_cache_mb))),
+      tiles_(std::make_unique<TileCache>(tile_cache_bytes(config_))),
+      responses_(std::make_unique<ResponseCache>(response_cache_bytes(config_))),
       memcached_(make_memcached(config_)) {}
 
 Service::~Service() = default;
