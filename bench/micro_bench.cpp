@@ -16,6 +16,7 @@
 #include "cache/lru_cache.hpp"
 #include "cache/response_cache.hpp"
 #include "encode/encoder.hpp"
+#include "encode/jpeg.hpp"
 #include "image/image_source.hpp"
 #include "process/resample.hpp"
 #include "render/executor.hpp"
@@ -70,6 +71,33 @@ void BM_DecodeTile_DeflateTiff(benchmark::State& state) {
   decode_tiles(state, "photo_deflate.tif");
 }
 void BM_DecodeTile_Jp2(benchmark::State& state) { decode_tiles(state, "photo.jp2"); }
+
+// The same JPEG-TIFF tiles, from their stored bytes through TurboJPEG rather
+// than through libtiff's scanline decoder.
+void BM_DecodeTile_JpegTiffStoredBytes(benchmark::State& state) {
+  const fs::path path = images() / "photo_jpeg.tif";
+  if (!fs::exists(path)) {
+    state.SkipWithError(("missing " + path.string()).c_str());
+    return;
+  }
+  std::unique_ptr<ImageSource> source = open_image(path);
+  const LevelInfo& level = source->info().levels.at(0);
+  const uint32_t across = level.tiles_across(), down = level.tiles_down();
+  uint32_t n = 0;
+  for (auto _ : state) {
+    const uint32_t tx = across / 2 + n % 8, ty = down / 2 + (n / 8) % 8;
+    ++n;
+    const auto stored = source->stored_tile(0, tx % across, ty % down);
+    if (!stored) {
+      state.SkipWithError("tile not stored as JPEG");
+      return;
+    }
+    Raster tile = decode_jpeg(stored->bytes);
+    benchmark::DoNotOptimize(tile.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DecodeTile_JpegTiffStoredBytes)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DecodeTile_JpegTiff)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DecodeTile_DeflateTiff)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DecodeTile_Jp2)->Unit(benchmark::kMillisecond);

@@ -162,6 +162,16 @@ Plan plan_image(const Query& query, const ImageInfo& info, const Limits& limits)
   plan.window_width = std::min(plan.region.width / s, level.width - plan.window_x);
   plan.window_height = std::min(plan.region.height / s, level.height - plan.window_y);
 
+  // A window of the output's own size at a fractional position (a region at
+  // an odd full-resolution offset, read from a half-size level) moves to the
+  // nearest whole pixel: it is then cropped, not resampled, for a shift of at
+  // most half a pixel of the level read.
+  if (plan.window_width == double(plan.out_width) &&
+      plan.window_height == double(plan.out_height)) {
+    plan.window_x = std::min(std::round(plan.window_x), double(level.width - plan.out_width));
+    plan.window_y = std::min(std::round(plan.window_y), double(level.height - plan.out_height));
+  }
+
   const uint32_t x0 = uint32_t(std::floor(plan.window_x));
   const uint32_t y0 = uint32_t(std::floor(plan.window_y));
   const uint32_t x1 = std::min(level.width, uint32_t(std::ceil(plan.window_x + plan.window_width)));
