@@ -103,7 +103,9 @@ int run_serve(Config config) {
   http.host = config.host;
   http.port = config.port;
   http.workers = worker_count(config);
-  http.io_threads = std::max(1u, http.workers / 4);
+  // Network threads answer cached replies themselves, so they get a core
+  // each as the workers do: under a hot-tile load they do all the work.
+  http.io_threads = std::max(1u, std::min(http.workers, std::thread::hardware_concurrency()));
   tessera::run_http_server(service, http, [&](unsigned short port) {
     const std::string host =
         config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;

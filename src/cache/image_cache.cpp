@@ -133,7 +133,22 @@ ImageLease ImageCache::acquire(const std::filesystem::path& path, const FileIden
 }
 
 std::shared_ptr<const ImageInfo> ImageCache::info(const std::filesystem::path& path) {
-  return acquire(path).info();
+  return info(path, file_identity(path));
+}
+
+std::shared_ptr<const ImageInfo> ImageCache::info(const std::filesystem::path& path,
+                                                  const FileIdentity& identity) {
+  // Known metadata needs no source: taking one would open the file again
+  // whenever every open source of it is lent out.
+  if (auto known = cached_info(path, identity)) return known;
+  return acquire(path, identity).info();
+}
+
+std::shared_ptr<const ImageInfo> ImageCache::cached_info(const std::filesystem::path& path,
+                                                         const FileIdentity& identity) {
+  if (identity == FileIdentity{}) return nullptr;
+  const auto entry = entries_.get(path.string());
+  return entry && entry->identity == identity ? entry->info : nullptr;
 }
 
 ImageCache::Stats ImageCache::stats() const {

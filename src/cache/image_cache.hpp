@@ -94,6 +94,13 @@ class ImageCache {
   // The metadata of the file at `path` as it is now, without lending a
   // source (one is opened on a miss and left idle for the next acquire).
   std::shared_ptr<const ImageInfo> info(const std::filesystem::path& path);
+  // The same for a caller that has just taken file_identity(path).
+  std::shared_ptr<const ImageInfo> info(const std::filesystem::path& path,
+                                        const FileIdentity& identity);
+  // The metadata if it is known for the file as `identity` says it is now;
+  // null otherwise. Never opens the file.
+  std::shared_ptr<const ImageInfo> cached_info(const std::filesystem::path& path,
+                                               const FileIdentity& identity);
 
   struct Stats {
     CacheStats files;    // hits: the file's entry was current

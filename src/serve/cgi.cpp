@@ -165,7 +165,7 @@ std::string cgi_reply_head(const Response& response) {
     head += "\r\n";
   }
   if (response.status >= 200 && response.status != 204 && response.status != 304) {
-    head += fmt::format("Content-Length: {}\r\n", response.body.size());
+    head += fmt::format("Content-Length: {}\r\n", response.content().size());
   }
   head += "\r\n";
   return head;

@@ -272,9 +272,10 @@ class FcgiServer {
     bool ok = FCGX_PutStr(head.data(), int(head.size()), fcgx.out) >= 0;
     const bool with_body = cgi_reply_has_body(request.method, response.status);
     if (with_body) {
-      for (std::size_t at = 0; ok && at < response.body.size(); at += kWriteChunk) {
-        const std::size_t n = std::min(kWriteChunk, response.body.size() - at);
-        ok = FCGX_PutStr(response.body.data() + at, int(n), fcgx.out) >= 0;
+      const std::string_view body = response.content();
+      for (std::size_t at = 0; ok && at < body.size(); at += kWriteChunk) {
+        const std::size_t n = std::min(kWriteChunk, body.size() - at);
+        ok = FCGX_PutStr(body.data() + at, int(n), fcgx.out) >= 0;
       }
     }
     const char* uri = FCGX_GetParam("REQUEST_URI", fcgx.envp);
@@ -283,7 +284,7 @@ class FcgiServer {
                        : request.path + (request.query.empty() ? "" : "?" + request.query);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     log_request(request.method.empty() ? "-" : request.method, target, response.status,
-                with_body && ok ? response.body.size() : 0, ms);
+                with_body && ok ? response.content().size() : 0, ms);
   }
 
   void fail(const std::string& reason) {

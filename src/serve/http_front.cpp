@@ -100,9 +100,15 @@ class Session : public std::enable_shared_from_this<Session> {
     method_ = std::string(message.method_string());
     target_ = std::string(message.target());
     started_ = Clock::now();
+    Request request = to_request(message);
+    // What memory alone answers (a cached tile, say) is answered here, on the
+    // network thread: a hand-over to a worker and back costs more than that.
+    if (std::optional<Response> quick = service_.handle_from_memory(request)) {
+      return write(std::move(*quick));
+    }
     stream_.expires_never();  // the worker may take a while; no timer meanwhile
 
-    asio::post(workers_, [self = shared_from_this(), request = to_request(message)] {
+    asio::post(workers_, [self = shared_from_this(), request = std::move(request)] {
       Response response = self->service_.handle(request);
       asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
         self->write(std::move(response));
@@ -117,11 +123,16 @@ class Session : public std::enable_shared_from_this<Session> {
     for (auto& [name, value] : response.headers) reply_.set(name, value);
     reply_.set(http::field::server, "Tessera");
     reply_.keep_alive(keep_alive_);
-    const std::size_t bytes = response.body.size();
+    // The reply points into the body, kept here until it is written: a
+    // cached body is sent from the cache's own bytes.
+    owned_body_ = std::move(response.body);
+    shared_body_ = std::move(response.shared_body);
+    const std::string_view body = shared_body_ ? std::string_view(*shared_body_) : owned_body_;
+    const std::size_t bytes = body.size();
     if (head_) {
       reply_.content_length(bytes);  // the length a GET would send, with no body
     } else {
-      reply_.body() = std::move(response.body);
+      reply_.body() = {body.data(), body.size()};
       reply_.prepare_payload();
     }
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
@@ -130,6 +141,8 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(kIdleTimeout);
     http::async_write(stream_, reply_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->owned_body_.clear();
+                        self->shared_body_.reset();
                         if (ec) return self->close();
                         if (!self->keep_alive_) {
                           return self->refused_ ? self->linger_close() : self->close();
@@ -170,18 +183,23 @@ class Session : public std::enable_shared_from_this<Session> {
   bool refused_ = false;  // the request was refused unread: linger before closing
   std::array<char, 16384> discard_{};
   std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::string_body> reply_;  // alive until its write completes
+  http::response<http::span_body<const char>> reply_;  // alive until its write completes
+  std::string owned_body_;                             // what reply_'s body points into,
+  std::shared_ptr<const std::string> shared_body_;     // one or the other
   bool keep_alive_ = false;
   bool head_ = false;
   std::string method_, target_;
   Clock::time_point started_;
 };
 
+// Accepts connections and deals them out over the network threads, each of
+// which runs its own io_context: a connection stays on one thread, and no
+// two threads share a reactor (or wake each other) to serve it.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(asio::io_context& io, tcp::endpoint endpoint, const Service& service,
-           asio::thread_pool& workers)
-      : io_(io), acceptor_(io), service_(service), workers_(workers) {
+  Listener(std::vector<std::unique_ptr<asio::io_context>>& contexts, tcp::endpoint endpoint,
+           const Service& service, asio::thread_pool& workers)
+      : contexts_(contexts), acceptor_(*contexts.front()), service_(service), workers_(workers) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -191,14 +209,15 @@ class Listener : public std::enable_shared_from_this<Listener> {
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
 
   void accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
-                                                                               tcp::socket socket) {
-      if (!ec) {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), self->service_, self->workers_)->start();
-      }
-      if (self->acceptor_.is_open()) self->accept();
-    });
+    asio::io_context& next = *contexts_[next_++ % contexts_.size()];
+    acceptor_.async_accept(
+        next, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+          if (!ec) {
+            socket.set_option(tcp::no_delay(true), ec);
+            std::make_shared<Session>(std::move(socket), self->service_, self->workers_)->start();
+          }
+          if (self->acceptor_.is_open()) self->accept();
+        });
   }
 
   void stop() {
@@ -207,7 +226,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
  private:
-  asio::io_context& io_;
+  std::vector<std::unique_ptr<asio::io_context>>& contexts_;
+  std::size_t next_ = 0;  // only the accepting thread counts
   tcp::acceptor acceptor_;
   const Service& service_;
   asio::thread_pool& workers_;
@@ -218,7 +238,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
 void run_http_server(const Service& service, const HttpOptions& options,
                      const std::function<void(unsigned short port)>& on_listening) {
   const unsigned io_threads = std::max(1u, options.io_threads);
-  asio::io_context io(static_cast<int>(io_threads));
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  for (unsigned i = 0; i < io_threads; ++i) {
+    contexts.push_back(std::make_unique<asio::io_context>(1));  // one thread each: no locking
+    keep_running.push_back(asio::make_work_guard(*contexts.back()));
+  }
+  asio::io_context& io = *contexts.front();
   asio::thread_pool workers(std::max(1u, options.workers));
 
   beast::error_code ec;
@@ -226,8 +252,8 @@ void run_http_server(const Service& service, const HttpOptions& options,
   if (ec) throw std::runtime_error(fmt::format("invalid host address '{}'", options.host));
   std::shared_ptr<Listener> listener;
   try {
-    listener =
-        std::make_shared<Listener>(io, tcp::endpoint(address, options.port), service, workers);
+    listener = std::make_shared<Listener>(contexts, tcp::endpoint(address, options.port), service,
+                                          workers);
   } catch (const boost::system::system_error& e) {
     throw std::runtime_error(
         fmt::format("cannot listen on {}:{}: {}", options.host, options.port, e.code().message()));
@@ -237,12 +263,14 @@ void run_http_server(const Service& service, const HttpOptions& options,
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](beast::error_code, int) {
     listener->stop();
-    io.stop();
+    for (auto& context : contexts) context->stop();
   });
   on_listening(listener->port());
 
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+  for (unsigned i = 1; i < io_threads; ++i) {
+    threads.emplace_back([&context = *contexts[i]] { context.run(); });
+  }
   io.run();
   for (auto& t : threads) t.join();
   workers.stop();

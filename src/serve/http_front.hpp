@@ -1,7 +1,9 @@
 #pragma once
 // The embedded HTTP/1.1 server (Boost.Beast over Asio). I/O threads read
-// requests and write responses; Service::handle runs on a separate worker
-// pool so that decoding never blocks a socket. Beast stays inside the .cpp.
+// requests and write responses, and answer what memory alone answers
+// (Service::handle_from_memory: cached replies); everything else runs
+// Service::handle on a separate worker pool, so that decoding never blocks a
+// socket. Beast stays inside the .cpp.
 
 #include <functional>
 #include <string>

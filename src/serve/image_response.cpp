@@ -48,7 +48,12 @@ OpenedImage open_file(const ServeContext& context, const std::filesystem::path& 
   OpenedImage image;
   image.file = file;
   image.identity = file_identity(file);
-  image.info = context.images.info(file);
+  if (context.memory_only) {
+    image.info = context.images.cached_info(file, image.identity);
+    if (!image.info) throw NeedsWorker{};
+  } else {
+    image.info = context.images.info(file, image.identity);
+  }
   return image;
 }
 
@@ -95,6 +100,7 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
     return format_http_date(image.identity.mtime_ns / 1'000'000'000);
   };
   std::shared_ptr<const CachedResponse> cached = context.responses.get(key, image.identity);
+  if (!cached && context.memory_only) throw NeedsWorker{};
   std::string shared_key;
   if (!cached && context.shared_responses != nullptr) {
     shared_key = shared_request(key, image, context);
@@ -127,11 +133,13 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
   Response response;
   response.status = 200;
   response.headers = cached->headers;
-  response.body = cached->body;
+  // The cache's own bytes, shared for as long as the reply is being sent.
+  response.shared_body = std::shared_ptr<const std::string>(cached, &cached->body);
   return response;
 }
 
 void set_last_modified(Response& response, const std::filesystem::path& file) {
+  if (response.find_header("Last-Modified") != nullptr) return;  // a rendered image's own
   response.set_header("Last-Modified", format_http_date(file_mtime(file)));
 }
 

@@ -51,7 +51,7 @@ struct RenderOverrides {
 Response render_response(const Query& query, const OpenedImage& image, const ServeContext& context,
                          const RenderOverrides& overrides = {}, Plan* plan_out = nullptr);
 
-// Sets Last-Modified from the file.
+// Sets Last-Modified from the file, unless the response has it already.
 void set_last_modified(Response& response, const std::filesystem::path& file);
 
 // A response of `body` with `content_type`.

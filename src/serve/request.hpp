@@ -2,7 +2,9 @@
 // The server as the fronts see it: a Request in, a Response out. Neither
 // knows about sockets; http_front and (later) fcgi_front translate.
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +25,17 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When set, the body instead of `body`: bytes a cache holds, sent from
+  // there without a copy. Read the body with content().
+  std::shared_ptr<const std::string> shared_body;
+
+  std::string_view content() const noexcept {
+    return shared_body ? std::string_view(*shared_body) : std::string_view(body);
+  }
+  void clear_body() noexcept {
+    body.clear();
+    shared_body.reset();
+  }
 
   void set_header(std::string name, std::string value);
   const std::string* find_header(std::string_view name) const;  // case-insensitive

@@ -21,6 +21,14 @@ struct ServeContext {
   // Encoded responses shared with other processes (MEMCACHED_SERVERS); null
   // when none is configured.
   MemcachedCache* shared_responses = nullptr;
+  // Answer only from what is in memory (see Service::handle_from_memory):
+  // whatever would open a file, decode, or wait on the network throws
+  // NeedsWorker instead.
+  bool memory_only = false;
 };
+
+// Thrown under ServeContext::memory_only by what must not run on an I/O
+// thread; the request is then handled again on a worker.
+struct NeedsWorker {};
 
 }  // namespace tessera

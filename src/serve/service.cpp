@@ -53,7 +53,7 @@ void answer_not_modified(const Request& request, Response& response) {
   }
   if (not_modified) {
     response.status = 304;
-    response.body.clear();
+    response.clear_body();
     std::erase_if(response.headers, [](const auto& header) {
       return strcasecmp(header.first.c_str(), "Content-Length") == 0;
     });
@@ -116,7 +116,7 @@ Service::~Service() = default;
 Response Service::handle(const Request& request) const noexcept {
   Response response;
   try {
-    response = route(request);
+    response = route(request, false);
   } catch (const Error& e) {
     response = text_response(e.status(), std::string(e.what()) + "\n");
   } catch (const std::exception& e) {
@@ -124,6 +124,26 @@ Response Service::handle(const Request& request) const noexcept {
   } catch (...) {
     response = text_response(500, "internal error\n");
   }
+  finish(request, response);
+  return response;
+}
+
+std::optional<Response> Service::handle_from_memory(const Request& request) const noexcept {
+  Response response;
+  try {
+    response = route(request, true);
+  } catch (const NeedsWorker&) {
+    return std::nullopt;
+  } catch (const Error& e) {
+    response = text_response(e.status(), std::string(e.what()) + "\n");
+  } catch (...) {
+    return std::nullopt;  // the worker meets it again, and reports it
+  }
+  finish(request, response);
+  return response;
+}
+
+void Service::finish(const Request& request, Response& response) const {
   if (!config_.cors.empty()) response.set_header("Access-Control-Allow-Origin", config_.cors);
   // Images and descriptions may be kept by browsers and proxies (iipsrv's
   // CACHE_CONTROL); errors may not.
@@ -136,10 +156,9 @@ Response Service::handle(const Request& request) const noexcept {
   // bring theirs from the response cache, computed once.
   if (response.status == 200 && response.find_header("Last-Modified") != nullptr &&
       response.find_header("ETag") == nullptr) {
-    response.set_header("ETag", entity_tag(response.body));
+    response.set_header("ETag", entity_tag(response.content()));
   }
   answer_not_modified(request, response);
-  return response;
 }
 
 // URI_MAP: "prefix=>protocol" mappings, any number of them, tried in order.
@@ -178,8 +197,9 @@ std::optional<Response> Service::route_uri_map(const Request& request,
   return std::nullopt;
 }
 
-Response Service::route(const Request& request) const {
-  const ServeContext context{config_, resolver_, *images_, *tiles_, *responses_, memcached_.get()};
+Response Service::route(const Request& request, bool memory_only) const {
+  const ServeContext context{config_,     resolver_,        *images_,   *tiles_,
+                             *responses_, memcached_.get(), memory_only};
   if (request.method == "OPTIONS") {
     Response response;
     response.status = 204;
@@ -200,6 +220,8 @@ Response Service::route(const Request& request) const {
   // walks the image root, which there is every file of the machine.
   const bool viewer_enabled = !config_.invoked_as_iipsrv && resolver_.root() != "/";
   if (viewer_enabled) {
+    // The gallery walks folders and opens images: a worker's job.
+    if (memory_only && is_viewer_page(request.path)) throw NeedsWorker{};
     if (auto viewer = handle_viewer(request, config_, resolver_)) return std::move(*viewer);
   }
   if (auto mapped = route_uri_map(request, context)) return std::move(*mapped);

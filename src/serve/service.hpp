@@ -27,10 +27,20 @@ class Service {
   // Thread-safe; never throws: every failure becomes an error response.
   Response handle(const Request& request) const noexcept;
 
+  // The same answer as handle(), when it can be given from memory alone (a
+  // response cached in this process, a description of a file whose header
+  // is cached, an error the resolver finds): cheap enough for a network
+  // thread to give without handing the request to a worker. nullopt when it
+  // would open a file, decode or reach memcached.
+  std::optional<Response> handle_from_memory(const Request& request) const noexcept;
+
   const Config& config() const noexcept { return config_; }
 
  private:
-  Response route(const Request& request) const;
+  Response route(const Request& request, bool memory_only) const;
+  // What every reply gets: CORS, Cache-Control, ETag, and 304 when the
+  // client holds it already.
+  void finish(const Request& request, Response& response) const;
   std::optional<Response> route_uri_map(const Request& request, const ServeContext& context) const;
 
   Config config_;

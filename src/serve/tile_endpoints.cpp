@@ -124,7 +124,7 @@ Response handle_iip(const Request& request, const ServeContext& context) {
       std::string body;
       for (const IipTilTile& tile : iip_til_tiles(iip, info, options)) {
         const Response one = render_response(tile.query, image, context, overrides);
-        body += frame_iip_til_tile(iip.resolution, tile.index, one.body);
+        body += frame_iip_til_tile(iip.resolution, tile.index, one.content());
       }
       Response response = make_response(200, std::move(body), "application/vnd.netfpx");
       set_last_modified(response, image.file);

@@ -366,6 +366,12 @@ Response manifest(const Request& request, const Config& config, const Resolver& 
 
 }  // namespace
 
+bool is_viewer_page(std::string_view path) {
+  return path == "/" || path == "/index.html" || path == "/api/images" ||
+         starts_with(path, "/iiif/manifest/") || path == "/view" || starts_with(path, "/view/") ||
+         starts_with(path, "/compare/") || path == "/book" || starts_with(path, "/book/");
+}
+
 std::optional<Response> handle_viewer(const Request& request, const Config& config,
                                       const Resolver& resolver) {
   const std::string_view path = request.path;

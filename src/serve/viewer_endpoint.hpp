@@ -26,6 +26,10 @@ namespace tessera {
 
 // The response when `request.path` is one of the viewer's routes, nullopt
 // otherwise. Throws Error for the service to turn into an error response.
+// Whether `path` is one of the viewer's pages or its API (not its static
+// files): what handle_viewer answers by reading folders and images.
+bool is_viewer_page(std::string_view path);
+
 std::optional<Response> handle_viewer(const Request& request, const Config& config,
                                       const Resolver& resolver);
 
