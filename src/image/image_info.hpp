@@ -40,9 +40,14 @@ struct ImageInfo {
   int bits_per_sample = 8;
   SampleType sample_type = SampleType::U8;
   ColourSpace colour_space = ColourSpace::Rgb;
-  double dpi_x = 0, dpi_y = 0;                  // 0 when the file does not say
+  double dpi_x = 0, dpi_y = 0;  // 0 when the file does not say
+  std::string icc;              // the file's ICC colour profile, empty when it has none
   std::map<std::string, std::string> metadata;  // title, creator, date, ...
 };
+
+// The largest ICC profile a reader keeps: real ones are a few KB to a few
+// hundred; anything larger is not a profile worth sending.
+constexpr std::size_t kMaxIccBytes = std::size_t(16) << 20;
 
 // The scale of a stored level relative to full resolution, as the integer
 // power of two when the level's size is full/2^k rounded either way.

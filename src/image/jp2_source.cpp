@@ -76,6 +76,7 @@ struct BoxFacts {
   int palette_bits = 0;
   bool cmap = false;
   double dpi_x = 0, dpi_y = 0;
+  std::string icc;          // a colour specification box's ICC profile (methods 2 and 3)
   uint64_t codestream = 0;  // where the contiguous codestream box's content starts
   bool has_codestream = false;
 };
@@ -184,6 +185,15 @@ BoxFacts read_jp2_boxes(const auto& file) {
         }
       } else if (is(box, "cmap")) {
         facts.cmap = true;
+      } else if (is(box, "colr") && facts.icc.empty()) {
+        // METH, PREC, APPROX, then the profile when METH is 2 or 3.
+        uint8_t method = 0;
+        const uint64_t n = box.end - box.content;
+        if (n > 3 && n - 3 <= kMaxIccBytes && file.read_at(box.content, &method, 1) &&
+            (method == 2 || method == 3)) {
+          std::string icc(std::size_t(n - 3), '\0');
+          if (file.read_at(box.content + 3, icc.data(), icc.size())) facts.icc = std::move(icc);
+        }
       } else if (is(box, "res ")) {
         // Capture resolution (the scan's) before the default display one.
         Box res;
@@ -545,6 +555,7 @@ Jp2Source::Jp2Source(const std::filesystem::path& path, Jp2Options options)
   info_.colour_space = colour_bands == 1   ? ColourSpace::Grey
                        : colour_bands == 3 ? ColourSpace::Rgb
                                            : ColourSpace::Multiband;
+  info_.icc = facts.icc;
   info_.dpi_x = facts.dpi_x;
   info_.dpi_y = facts.dpi_y;
 

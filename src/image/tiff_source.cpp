@@ -177,6 +177,12 @@ TiffSource::TiffSource(const std::filesystem::path& path)
     const char* value = nullptr;
     if (TIFFGetField(tif, tag, &value) && value && *value) info_.metadata[name] = value;
   }
+  uint32_t icc_bytes = 0;
+  const void* icc = nullptr;
+  if (TIFFGetField(tif, TIFFTAG_ICCPROFILE, &icc_bytes, &icc) && icc && icc_bytes > 0 &&
+      icc_bytes <= kMaxIccBytes) {
+    info_.icc.assign(static_cast<const char*>(icc), icc_bytes);
+  }
   float xres = 0, yres = 0;
   uint16_t unit = RESUNIT_INCH;
   TIFFGetFieldDefaulted(tif, TIFFTAG_RESOLUTIONUNIT, &unit);

@@ -268,11 +268,9 @@ const Setting kSettings[] = {
     TESSERA_HEADER_SETTING("CACHE_CONTROL", "--cache-control", cache_control,
                            "Cache-Control header of image and metadata replies; empty: none"),
     TESSERA_FLAG_SETTING("EMBED_ICC", "--embed-icc", embed_icc,
-                         "1 embeds the image's ICC profile in outputs, 0 strips it; accepted, "
-                         "takes effect with ICC output"),
+                         "1 embeds the image's ICC profile in outputs, 0 strips it"),
     TESSERA_INT_SETTING("MAX_ICC", "--max-icc", max_icc, -1, int64_t(1) << 30,
-                        "Largest ICC profile embedded, in bytes (-1 any, 0 none); accepted, "
-                        "takes effect with ICC output"),
+                        "Largest ICC profile embedded, in bytes (-1 any, 0 none)"),
     TESSERA_FLAG_SETTING("CODEC_PASSTHROUGH", "--codec-passthrough", codec_passthrough,
                          "1 sends stored JPEG and WebP tiles without decoding them"),
     TESSERA_INT_SETTING("MAX_LAYERS", "--max-layers", max_layers, -1, 65535,

@@ -91,6 +91,12 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
   options.encode.dpi_x = info.dpi_x;
   options.encode.dpi_y = info.dpi_y;
   options.passthrough = config.codec_passthrough;
+  // The file's colour profile goes with its pixels, as iipsrv's EMBED_ICC
+  // and MAX_ICC allow (a profile larger than MAX_ICC is left out).
+  if (config.embed_icc && !info.icc.empty() &&
+      (config.max_icc < 0 || int64_t(info.icc.size()) <= config.max_icc)) {
+    options.encode.icc = info.icc;
+  }
 
   const int layers = layers_to_decode(config.max_layers, overrides.layers);
   // Stored tiles are other bytes with passthrough: a shared cache must not mix them.

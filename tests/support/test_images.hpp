@@ -27,8 +27,8 @@ void write_pnm(const std::filesystem::path& path, const Raster& raster);
 
 // `vips tiffsave src out --tile --pyramid` with tile size and extra options
 // (e.g. {"--compression", "deflate"} or {"--subifd"}).
-void make_pyramid(const std::filesystem::path& src, const std::filesystem::path& out,
-                  int tile_size, const std::vector<std::string>& extra = {});
+void make_pyramid(const std::filesystem::path& src, const std::filesystem::path& out, int tile_size,
+                  const std::vector<std::string>& extra = {});
 
 // Average of each factor x factor block (partial blocks at the edges average
 // what they hold), the way pyramid levels are made.
@@ -37,5 +37,8 @@ Raster box_reduce(const Raster& src, uint32_t factor);
 // Mean absolute difference per sample over the common bands of two rasters of
 // the same size.
 double mean_abs_diff(const Raster& a, const Raster& b);
+
+// A minimal ICC profile (header and an empty tag table) that libpng accepts.
+std::string make_icc_profile(bool grey);
 
 }  // namespace tessera::testing

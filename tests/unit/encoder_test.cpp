@@ -135,24 +135,7 @@ int error_status(auto&& call) {
   return 0;
 }
 
-// A minimal ICC profile (header and an empty tag table) that libpng accepts.
-std::string make_icc(bool grey) {
-  std::string p(132, '\0');
-  const auto put32 = [&p](std::size_t at, uint32_t v) {
-    for (int i = 0; i < 4; ++i) p[at + i] = char(v >> (24 - 8 * i));
-  };
-  put32(0, 132);
-  put32(8, 0x02100000);  // version 2.1
-  p.replace(12, 4, "mntr");
-  p.replace(16, 4, grey ? "GRAY" : "RGB ");
-  p.replace(20, 4, "XYZ ");
-  p.replace(36, 4, "acsp");
-  put32(68, 0x0000F6D6);  // the D50 illuminant
-  put32(72, 0x00010000);
-  put32(76, 0x0000D32D);
-  put32(128, 0);  // no tags
-  return p;
-}
+std::string make_icc(bool grey) { return testing::make_icc_profile(grey); }
 
 // --- the 8-bit reduction ---------------------------------------------------------
 
