@@ -11,6 +11,11 @@ PREFIX     ?= /usr/local
 
 CMAKE_COMMON = -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
+# ccache hashes paths relative to the checkout, so that every clone of the
+# repository (CI clones into a fresh folder each time) shares one cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
+
 .PHONY: all setup build asan test unit e2e serve demo format clean bench install
 
 all: build
