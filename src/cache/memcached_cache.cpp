@@ -1,4 +1,5 @@
 #include "cache/memcached_cache.hpp"
+#include "common/split.hpp"
 
 #include <fmt/format.h>
 #include <libhashkit-1.0/hashkit.h>
@@ -16,17 +17,6 @@
 namespace tessera {
 
 namespace {
-
-std::vector<std::string_view> split_servers(std::string_view text) {
-  std::vector<std::string_view> pieces;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = std::min(text.find_first_of(" \t,", start), text.size());
-    if (end > start) pieces.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return pieces;
-}
 
 [[noreturn]] void not_a_server(std::string_view entry) {
   throw std::invalid_argument(
@@ -80,7 +70,7 @@ bool healthy(memcached_return_t rc) {
 
 std::vector<MemcachedServer> parse_memcached_servers(std::string_view text) {
   std::vector<MemcachedServer> servers;
-  for (std::string_view entry : split_servers(text)) {
+  for (std::string_view entry : split_list(text)) {
     MemcachedServer server;
     std::string_view host = entry;
     std::string_view port;

@@ -1,4 +1,5 @@
 #include "serve/config.hpp"
+#include "common/split.hpp"
 
 #include <fmt/format.h>
 
@@ -74,18 +75,6 @@ std::string lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-// Splits on spaces, tabs and commas, dropping empty pieces.
-std::vector<std::string_view> split_list(std::string_view text) {
-  std::vector<std::string_view> pieces;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = std::min(text.find_first_of(" \t,", start), text.size());
-    if (end > start) pieces.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return pieces;
 }
 
 std::vector<UriMapping> parse_uri_map(std::string_view source, std::string_view text) {
