@@ -1,5 +1,7 @@
 #include "cache/tile_cache.hpp"
 
+#include <algorithm>
+
 namespace tessera {
 
 namespace {
@@ -42,6 +44,16 @@ std::shared_ptr<const Raster> TileCache::tile(ImageSource& source, const FileIde
   // A file whose identity is unknown (stat failed) must not share entries.
   if (file != FileIdentity{}) put(key, decoded);
   return decoded;
+}
+
+void CachingSource::keep_tile(int level, uint32_t tx, uint32_t ty, const Raster& pixels, uint32_t x,
+                              uint32_t y) {
+  // A file whose identity is unknown (stat failed) must not share entries.
+  if (!cache_.enabled() || file_ == FileIdentity{}) return;
+  const LevelInfo& li = info().levels.at(level);
+  const uint32_t w = std::min(li.tile_width, li.width - tx * li.tile_width);
+  const uint32_t h = std::min(li.tile_height, li.height - ty * li.tile_height);
+  cache_.put(key(level, tx, ty), std::make_shared<const Raster>(pixels.crop(x, y, w, h)));
 }
 
 Raster CachingSource::tile(int level, uint32_t tx, uint32_t ty) {

@@ -69,6 +69,15 @@ class CachingSource final : public ImageSource {
     return inner_.stored_tile(level, tx, ty);
   }
 
+  std::optional<StoredTile> fetch_tile(int level, uint32_t tx, uint32_t ty) override {
+    return inner_.fetch_tile(level, tx, ty);
+  }
+  std::shared_ptr<const Raster> kept_tile(int level, uint32_t tx, uint32_t ty) override {
+    return cache_.get(key(level, tx, ty));
+  }
+  void keep_tile(int level, uint32_t tx, uint32_t ty, const Raster& pixels, uint32_t x,
+                 uint32_t y) override;
+
   // Regions are not cached: they are decoded once for one request.
   bool decodes_regions() const noexcept override { return inner_.decodes_regions(); }
   Raster region(int level, uint32_t x, uint32_t y, uint32_t w, uint32_t h) override {
@@ -88,6 +97,10 @@ class CachingSource final : public ImageSource {
   }
 
  private:
+  TileKey key(int level, uint32_t tx, uint32_t ty) const {
+    return TileKey{file_, level, tx, ty, layers_};
+  }
+
   ImageSource& inner_;
   FileIdentity file_;
   TileCache& cache_;

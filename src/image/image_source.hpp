@@ -14,6 +14,7 @@
 #include "encode/format.hpp"
 #include "image/image_info.hpp"
 #include "image/raster.hpp"
+#include "image/stored_tile.hpp"
 
 namespace tessera {
 
@@ -40,6 +41,25 @@ class ImageSource {
   // (Error(400) otherwise). The default region() throws Error(500).
   virtual bool decodes_regions() const noexcept { return false; }
   virtual Raster region(int level, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+
+  // A tile's compressed bytes with what decoding them takes, for sources
+  // whose tiles decode without the source (TIFF's JPEG tiles): the tiles of
+  // a region are then decoded in parallel, each only as far as the region
+  // needs (decode_stored_tile). nullopt: decode it with tile(). Throws as
+  // tile() does.
+  virtual std::optional<StoredTile> fetch_tile(int /*level*/, uint32_t /*tx*/, uint32_t /*ty*/) {
+    return std::nullopt;
+  }
+
+  // For sources that keep decoded tiles between requests (CachingSource):
+  // the kept tile (level, tx, ty), or null; and a whole tile decoded without
+  // tile(), offered for keeping: its pixels lie in `pixels` with their
+  // top-left corner at (x, y).
+  virtual std::shared_ptr<const Raster> kept_tile(int /*level*/, uint32_t /*tx*/, uint32_t /*ty*/) {
+    return nullptr;
+  }
+  virtual void keep_tile(int /*level*/, uint32_t /*tx*/, uint32_t /*ty*/, const Raster& /*pixels*/,
+                         uint32_t /*x*/, uint32_t /*y*/) {}
 
   // How many quality layers the tile() calls that follow decode, for
   // sources that have them (JPEG 2000), with iipsrv's meaning: n > 0 that

@@ -25,7 +25,20 @@ Raster::Raster(uint32_t width, uint32_t height, int bands, SampleType type)
       bands_(bands),
       type_(type),
       stride_(std::size_t{width} * bands * bytes_per_sample(type)),
-      pixels_(stride_ * height) {}
+      pixels_(stride_ * height) {
+  if (!pixels_.empty()) std::memset(pixels_.data(), 0, pixels_.size());
+}
+
+Raster Raster::uninitialised(uint32_t width, uint32_t height, int bands, SampleType type) {
+  Raster r;
+  r.width_ = width;
+  r.height_ = height;
+  r.bands_ = bands;
+  r.type_ = type;
+  r.stride_ = std::size_t{width} * bands * bytes_per_sample(type);
+  r.pixels_.resize(r.stride_ * height);
+  return r;
+}
 
 void Raster::paste(const Raster& src, int64_t x, int64_t y) {
   if (src.bands_ != bands_ || src.type_ != type_) throw std::logic_error("paste: layouts differ");
@@ -45,7 +58,7 @@ Raster Raster::crop(uint32_t x, uint32_t y, uint32_t w, uint32_t h) const {
   if (uint64_t{x} + w > width_ || uint64_t{y} + h > height_) {
     throw std::logic_error("crop: rectangle outside raster");
   }
-  Raster out(w, h, bands_, type_);
+  Raster out = uninitialised(w, h, bands_, type_);
   const std::size_t pixel = std::size_t(bands_) * bytes_per_sample(type_);
   for (uint32_t r = 0; r < h; ++r) {
     std::memcpy(out.row(r), row(y + r) + std::size_t(x) * pixel, std::size_t(w) * pixel);

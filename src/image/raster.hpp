@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -18,6 +19,11 @@ class Raster {
   Raster() = default;
   // Allocates width*height*bands samples, zero-filled.
   Raster(uint32_t width, uint32_t height, int bands, SampleType type = SampleType::U8);
+
+  // The same, not filled: for a caller that writes every sample itself
+  // (zeroing a raster about to be overwritten costs as much as copying it).
+  static Raster uninitialised(uint32_t width, uint32_t height, int bands,
+                              SampleType type = SampleType::U8);
 
   uint32_t width() const noexcept { return width_; }
   uint32_t height() const noexcept { return height_; }
@@ -46,8 +52,27 @@ class Raster {
   uint32_t height_ = 0;
   int bands_ = 0;
   SampleType type_ = SampleType::U8;
+  // Leaves new samples as they are instead of zeroing them; the
+  // constructor zeroes explicitly, uninitialised() does not.
+  template <typename T>
+  struct NoInit : std::allocator<T> {
+    template <typename U>
+    struct rebind {
+      using other = NoInit<U>;
+    };
+    using std::allocator<T>::allocator;
+    template <typename U>
+    void construct(U* p) noexcept {
+      ::new (static_cast<void*>(p)) U;
+    }
+    template <typename U, typename... Args>
+    void construct(U* p, Args&&... args) {
+      ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+  };
+
   std::size_t stride_ = 0;
-  std::vector<uint8_t> pixels_;
+  std::vector<uint8_t, NoInit<uint8_t>> pixels_;
 };
 
 }  // namespace tessera

@@ -360,13 +360,9 @@ std::optional<EncodedTile> TiffSource::stored_tile(int level, uint32_t tx, uint3
   if (stored.compression == COMPRESSION_JPEG) {
     // Inverted greys, CMYK, CIELAB and extra samples have no JPEG form that
     // decoders would show as tile() does.
-    if (stored.photometric == PHOTOMETRIC_YCBCR && samples_ == 3) {
-      colour = JpegColour::YCbCr;
-    } else if (stored.photometric == PHOTOMETRIC_RGB && samples_ == 3) {
-      colour = JpegColour::Rgb;
-    } else if (stored.photometric != PHOTOMETRIC_MINISBLACK || samples_ != 1) {
-      return std::nullopt;
-    }
+    const std::optional<JpegColour> stored_colour = jpeg_colour(stored);
+    if (!stored_colour) return std::nullopt;
+    colour = *stored_colour;
   } else if (stored.compression == COMPRESSION_WEBP) {
     // A WebP frame cannot be cut to a smaller size without decoding it.
     if (w != tw || h != th || stored.photometric != PHOTOMETRIC_RGB ||
@@ -389,13 +385,7 @@ std::optional<EncodedTile> TiffSource::stored_tile(int level, uint32_t tx, uint3
       std::min(uint64_t(tw) * th * samples_ * 2 + (uint64_t{64} << 10), kMaxBlockBytes);
   const uint64_t stored_bytes = TIFFGetStrileByteCount(tif, index);
   if (stored_bytes == 0 || stored_bytes > limit) return std::nullopt;
-  std::string raw(std::size_t(stored_bytes), '\0');
-  const tmsize_t got = TIFFReadRawTile(tif, index, raw.data(), tmsize_t(raw.size()));
-  if (got < 0) {
-    fail(fmt::format("corrupt or truncated TIFF: cannot read tile {},{} of level {}", tx, ty,
-                     level));
-  }
-  raw.resize(std::size_t(got));
+  std::string raw = read_raw_tile(level, index, stored_bytes, tx, ty);
 
   if (format == Format::Webp) {
     int webp_width = 0, webp_height = 0;
@@ -415,6 +405,68 @@ std::optional<EncodedTile> TiffSource::stored_tile(int level, uint32_t tx, uint3
   std::optional<std::string> jpeg = complete_jpeg_tile(tables, raw, w, h, colour);
   if (!jpeg) return std::nullopt;
   return EncodedTile{Format::Jpeg, std::move(*jpeg)};
+}
+
+std::optional<JpegColour> TiffSource::jpeg_colour(const Level& level) const {
+  if (level.compression != COMPRESSION_JPEG || bits_ != 8 ||
+      sample_format_ == SAMPLEFORMAT_IEEEFP) {
+    return std::nullopt;
+  }
+  if (samples_ > 1 && level.planar != PLANARCONFIG_CONTIG) return std::nullopt;
+  if (level.photometric == PHOTOMETRIC_YCBCR && samples_ == 3) return JpegColour::YCbCr;
+  if (level.photometric == PHOTOMETRIC_RGB && samples_ == 3) return JpegColour::Rgb;
+  if (level.photometric == PHOTOMETRIC_MINISBLACK && samples_ == 1) return JpegColour::Grey;
+  return std::nullopt;
+}
+
+// The stored bytes of tile `index` of the current level, at most `bytes`.
+std::string TiffSource::read_raw_tile(int level, uint32_t index, uint64_t bytes, uint32_t tx,
+                                      uint32_t ty) {
+  std::string raw(std::size_t(bytes), '\0');
+  const tmsize_t got = TIFFReadRawTile(handle_->tif, index, raw.data(), tmsize_t(raw.size()));
+  if (got < 0) {
+    fail(fmt::format("corrupt or truncated TIFF: cannot read tile {},{} of level {}", tx, ty,
+                     level));
+  }
+  raw.resize(std::size_t(got));
+  return raw;
+}
+
+std::optional<StoredTile> TiffSource::fetch_tile(int level, uint32_t tx, uint32_t ty) {
+  const LevelInfo& li = check_tile(level, tx, ty);
+  Level& stored = levels_[level];
+  if (!stored.tiled) return std::nullopt;
+  const std::optional<JpegColour> colour = jpeg_colour(stored);
+  if (!colour) return std::nullopt;
+
+  select_level(level);
+  handle_->last_error.clear();
+  TIFF* tif = handle_->tif;
+  const uint32_t index = TIFFComputeTile(tif, tx * li.tile_width, ty * li.tile_height, 0, 0);
+  // A tile larger than its raw samples plus slack is not trusted with an
+  // allocation; tile() decodes it through libtiff, which bounds its own.
+  const uint64_t limit =
+      std::min(uint64_t(li.tile_width) * li.tile_height * samples_ * 2 + (uint64_t{64} << 10),
+               kMaxBlockBytes);
+  const uint64_t stored_bytes = TIFFGetStrileByteCount(tif, index);
+  if (stored_bytes == 0 || stored_bytes > limit) return std::nullopt;
+
+  if (!stored.jpeg_tables) {
+    uint32_t table_bytes = 0;
+    const void* table_data = nullptr;
+    auto tables = std::make_shared<std::string>();
+    if (TIFFGetField(tif, TIFFTAG_JPEGTABLES, &table_bytes, &table_data) && table_data) {
+      tables->assign(static_cast<const char*>(table_data), table_bytes);
+    }
+    stored.jpeg_tables = std::move(tables);
+  }
+  StoredTile tile;
+  tile.bytes = read_raw_tile(level, index, stored_bytes, tx, ty);
+  tile.tables = stored.jpeg_tables;
+  tile.colour = *colour;
+  tile.stored_width = li.tile_width;
+  tile.stored_height = li.tile_height;
+  return tile;
 }
 
 // Reads one stored tile, interleaving separate planes and expanding 1-bit

@@ -30,6 +30,8 @@ class TiffSource final : public ImageSource {
   // and edge tiles' frames cut to the level, where that is safe), and WebP
   // tiles wholly inside their level.
   std::optional<EncodedTile> stored_tile(int level, uint32_t tx, uint32_t ty) override;
+  // JPEG tiles of 8-bit YCbCr, RGB or greyscale levels.
+  std::optional<StoredTile> fetch_tile(int level, uint32_t tx, uint32_t ty) override;
 
  private:
   // Where a level lives in the file and how its samples are stored.
@@ -41,12 +43,18 @@ class TiffSource final : public ImageSource {
     uint16_t photometric = 1;
     uint16_t planar = 1;
     bool ycbcr_jpeg = false;
+    // JPEGTables, read on the first fetch_tile() of the level.
+    std::shared_ptr<const std::string> jpeg_tables;
   };
 
   struct Handle;  // the open TIFF* and the last libtiff error message
 
   const LevelInfo& check_tile(int level, uint32_t tx, uint32_t ty) const;
   void select_level(int level);
+  // What a JPEG level's tiles hold, or nullopt when they are not decoded the
+  // way decode_stored_tile() decodes.
+  std::optional<JpegColour> jpeg_colour(const Level& level) const;
+  std::string read_raw_tile(int level, uint32_t index, uint64_t limit, uint32_t tx, uint32_t ty);
   Raster read_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty);
   Raster read_strip_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty);
   [[noreturn]] void fail(const std::string& what) const;

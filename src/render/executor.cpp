@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "common/parallel.hpp"
 #include "process/colour.hpp"
 #include "process/rotate.hpp"
 
@@ -13,7 +14,77 @@ namespace tessera {
 
 namespace {
 
-// The level pixels of `rect`, pasted together from the stored tiles.
+// The level pixels of `rect`, pasted together from its tiles: tiles the
+// source keeps are copied, tiles it can hand out as stored bytes are decoded
+// in parallel straight into place (only the part inside `rect`), and the
+// rest are decoded one by one with tile().
+Raster read_tiles(ImageSource& source, int level_index, const PixelRect& rect) {
+  const LevelInfo& level = source.info().levels.at(level_index);
+  struct Piece {
+    uint32_t tx, ty;
+    uint32_t x, y, w, h;  // the part of the tile inside rect, in tile coordinates
+    uint32_t at_x, at_y;  // where that part goes in the canvas
+    bool whole;           // the part is the whole tile (as cut at the level's edge)
+    std::shared_ptr<const Raster> decoded;
+    std::optional<StoredTile> stored;
+  };
+  std::vector<Piece> pieces;
+  const uint32_t tw = level.tile_width, th = level.tile_height;
+  const uint64_t right = uint64_t(rect.x) + rect.width, bottom = uint64_t(rect.y) + rect.height;
+  for (uint32_t ty = rect.y / th; uint64_t(ty) * th < bottom; ++ty) {
+    for (uint32_t tx = rect.x / tw; uint64_t(tx) * tw < right; ++tx) {
+      const uint32_t ox = tx * tw, oy = ty * th;
+      const uint32_t tile_w = std::min(tw, level.width - ox),
+                     tile_h = std::min(th, level.height - oy);
+      Piece p{tx, ty, 0, 0, 0, 0, 0, 0, false, nullptr, std::nullopt};
+      p.x = std::max(rect.x, ox) - ox;
+      p.y = std::max(rect.y, oy) - oy;
+      p.w = uint32_t(std::min<uint64_t>(right, ox + tile_w) - ox) - p.x;
+      p.h = uint32_t(std::min<uint64_t>(bottom, oy + tile_h) - oy) - p.y;
+      p.at_x = ox + p.x - rect.x;
+      p.at_y = oy + p.y - rect.y;
+      p.whole = p.x == 0 && p.y == 0 && p.w == tile_w && p.h == tile_h;
+      if (p.whole) p.decoded = source.kept_tile(level_index, tx, ty);
+      if (!p.decoded) p.stored = source.fetch_tile(level_index, tx, ty);
+      if (!p.decoded && !p.stored) {
+        p.decoded = std::make_shared<const Raster>(source.tile(level_index, tx, ty));
+      }
+      pieces.push_back(std::move(p));
+    }
+  }
+
+  const Piece& first = pieces.front();
+  const int bands = first.decoded ? first.decoded->bands() : first.stored->bands();
+  const SampleType type = first.decoded ? first.decoded->sample_type() : SampleType::U8;
+  // Every sample is written below: the pieces cover the rectangle.
+  Raster canvas = Raster::uninitialised(rect.width, rect.height, bands, type);
+  std::vector<std::size_t> to_decode;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const Piece& p = pieces[i];
+    if (p.decoded) {
+      if (p.decoded->bands() != bands || p.decoded->sample_type() != type)
+        throw Error(500, fmt::format("the tiles of level {} differ in layout", level_index));
+      canvas.paste(*p.decoded, int64_t(p.at_x) - p.x, int64_t(p.at_y) - p.y);
+    } else {
+      if (p.stored->bands() != bands || type != SampleType::U8)
+        throw Error(500, fmt::format("the tiles of level {} differ in layout", level_index));
+      to_decode.push_back(i);
+    }
+  }
+  const std::size_t pixel = std::size_t(bands);
+  parallel_for(to_decode.size(), [&](std::size_t k) {
+    const Piece& p = pieces[to_decode[k]];
+    decode_stored_tile(*p.stored, p.x, p.y, p.w, p.h, canvas.row(p.at_y) + p.at_x * pixel,
+                       canvas.stride());
+  });
+  for (std::size_t i : to_decode) {
+    const Piece& p = pieces[i];
+    if (p.whole) source.keep_tile(level_index, p.tx, p.ty, canvas, p.at_x, p.at_y);
+  }
+  return canvas;
+}
+
+// The level pixels of `rect`.
 Raster read_rect(ImageSource& source, int level_index, const PixelRect& rect) {
   const LevelInfo& level = source.info().levels.at(level_index);
   const uint32_t tx0 = rect.x / level.tile_width, ty0 = rect.y / level.tile_height;
@@ -30,26 +101,10 @@ Raster read_rect(ImageSource& source, int level_index, const PixelRect& rect) {
     return source.region(level_index, rect.x, rect.y, rect.width, rect.height);
   }
 
-  // One tile, as OpenSeadragon and friends ask for: no copy needed.
-  if (tx0 == tx1 && ty0 == ty1 && rect.x == tx0 * level.tile_width &&
-      rect.y == ty0 * level.tile_height) {
-    Raster tile = source.tile(level_index, tx0, ty0);
-    if (tile.width() == rect.width && tile.height() == rect.height) return tile;
-    return tile.crop(0, 0, std::min(rect.width, tile.width()),
-                     std::min(rect.height, tile.height()));
-  }
+  // One whole tile, as OpenSeadragon and friends ask for: no copy needed.
+  if (whole_tile) return source.tile(level_index, tx0, ty0);
 
-  Raster canvas;
-  for (uint32_t ty = ty0; ty <= ty1; ++ty) {
-    for (uint32_t tx = tx0; tx <= tx1; ++tx) {
-      Raster tile = source.tile(level_index, tx, ty);
-      if (canvas.empty())
-        canvas = Raster(rect.width, rect.height, tile.bands(), tile.sample_type());
-      canvas.paste(tile, int64_t(tx) * level.tile_width - rect.x,
-                   int64_t(ty) * level.tile_height - rect.y);
-    }
-  }
-  return canvas;
+  return read_tiles(source, level_index, rect);
 }
 
 // Formats that can say "transparent": rotation leaves those corners clear

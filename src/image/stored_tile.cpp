@@ -1,0 +1,167 @@
+#include "image/stored_tile.hpp"
+
+// jpeglib.h needs FILE and size_t declared before it.
+#include <cstdio>
+// clang-format off
+#include <jpeglib.h>
+// clang-format on
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <csetjmp>
+#include <cstring>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace tessera {
+
+namespace {
+
+// libjpeg reports fatal errors through error_exit, which must not return:
+// it jumps back to decode_window(), which gives up on the tile.
+struct ErrorManager {
+  jpeg_error_mgr pub;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void on_error(j_common_ptr cinfo) {
+  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, err->message);
+  std::longjmp(err->jump, 1);
+}
+
+// Warnings (a truncated stream, padded with grey) are not failures, as for
+// libtiff's own JPEG codec.
+void on_message(j_common_ptr, int) {}
+
+// One decompressor per thread, kept between tiles: creating one allocates
+// its memory pools, and the tables of the last file stay loaded.
+struct Decompressor {
+  jpeg_decompress_struct cinfo{};
+  ErrorManager err{};
+  bool created = false;
+
+  ~Decompressor() {
+    if (created) jpeg_destroy_decompress(&cinfo);
+  }
+};
+
+// The libjpeg calls, kept free of C++ objects with destructors since
+// longjmp skips them. Returns nullptr on success, else the reason.
+const char* decode_window(Decompressor& d, const StoredTile& tile, uint32_t x, uint32_t y,
+                          uint32_t w, uint32_t h, uint8_t* out, std::size_t stride,
+                          uint8_t* scratch) {
+  jpeg_decompress_struct* cinfo = &d.cinfo;
+  if (setjmp(d.err.jump)) {
+    if (d.created) jpeg_abort_decompress(cinfo);
+    return d.err.message;
+  }
+  if (!d.created) {
+    cinfo->err = jpeg_std_error(&d.err.pub);
+    d.err.pub.error_exit = on_error;
+    d.err.pub.emit_message = on_message;
+    jpeg_create_decompress(cinfo);
+    d.created = true;
+  }
+  if (tile.tables && !tile.tables->empty()) {
+    jpeg_mem_src(cinfo, reinterpret_cast<const unsigned char*>(tile.tables->data()),
+                 static_cast<unsigned long>(tile.tables->size()));
+    jpeg_read_header(cinfo, FALSE);  // tables only: they stay in the decompressor
+  }
+  jpeg_mem_src(cinfo, reinterpret_cast<const unsigned char*>(tile.bytes.data()),
+               static_cast<unsigned long>(tile.bytes.size()));
+  if (jpeg_read_header(cinfo, TRUE) != JPEG_HEADER_OK) {
+    jpeg_abort_decompress(cinfo);
+    return "no image in the tile's stream";
+  }
+  const int bands = tile.bands();
+  if (cinfo->image_width != tile.stored_width || cinfo->image_height != tile.stored_height ||
+      cinfo->num_components != bands || cinfo->data_precision != 8) {
+    std::snprintf(d.err.message, sizeof d.err.message,
+                  "the tile's frame is %ux%u with %d components of %d bits, not the stored "
+                  "%ux%u with %d of 8",
+                  cinfo->image_width, cinfo->image_height, cinfo->num_components,
+                  cinfo->data_precision, tile.stored_width, tile.stored_height, bands);
+    jpeg_abort_decompress(cinfo);
+    return d.err.message;
+  }
+  // As libtiff's codec: YCbCr becomes RGB, RGB and grey stay as stored.
+  switch (tile.colour) {
+    case JpegColour::Grey:
+      cinfo->jpeg_color_space = JCS_GRAYSCALE;
+      cinfo->out_color_space = JCS_GRAYSCALE;
+      break;
+    case JpegColour::YCbCr:
+      cinfo->jpeg_color_space = JCS_YCbCr;
+      cinfo->out_color_space = JCS_RGB;
+      break;
+    case JpegColour::Rgb:
+      cinfo->jpeg_color_space = JCS_UNKNOWN;
+      cinfo->out_color_space = JCS_UNKNOWN;
+      break;
+  }
+  jpeg_start_decompress(cinfo);
+
+  // Chroma subsampled with fancy (smoothing) upsampling, a pixel takes its
+  // colour from neighbouring chroma samples too: a crop or skip that starts
+  // right at the window would change its edge. One MCU of margin keeps the
+  // window's pixels those of a whole decode.
+  const uint32_t margin_x = cinfo->max_h_samp_factor > 1 ? cinfo->max_h_samp_factor * DCTSIZE : 0;
+  const uint32_t margin_y = cinfo->max_v_samp_factor > 1 ? cinfo->max_v_samp_factor * DCTSIZE : 0;
+
+  // Columns: only the iMCU columns holding the window are inverse-
+  // transformed (the crop widens to their edges: xoff <= x).
+  const uint32_t crop_x0 = x > margin_x ? x - margin_x : 0;
+  const uint32_t crop_x1 = std::min<uint32_t>(x + w + margin_x, cinfo->output_width);
+  JDIMENSION xoff = crop_x0, cropped_width = crop_x1 - crop_x0;
+  if (cropped_width != cinfo->output_width) jpeg_crop_scanline(cinfo, &xoff, &cropped_width);
+  // Rows above: entropy-decoded (the stream is sequential), not transformed.
+  const uint32_t skip = y > margin_y ? y - margin_y : 0;
+  if (skip > 0 && jpeg_skip_scanlines(cinfo, skip) != skip) {
+    jpeg_abort_decompress(cinfo);
+    return "the tile's stream ends early";
+  }
+  for (uint32_t r = skip; r < y; ++r) {
+    JSAMPROW row = scratch;
+    if (jpeg_read_scanlines(cinfo, &row, 1) != 1) {
+      jpeg_abort_decompress(cinfo);
+      return "the tile's stream ends early";
+    }
+  }
+  const std::size_t row_bytes = std::size_t(w) * bands;
+  const std::size_t offset = std::size_t(x - xoff) * bands;
+  for (uint32_t r = 0; r < h; ++r) {
+    JSAMPROW row = scratch;
+    if (jpeg_read_scanlines(cinfo, &row, 1) != 1) {
+      jpeg_abort_decompress(cinfo);
+      return "the tile's stream ends early";
+    }
+    std::memcpy(out + r * stride, scratch + offset, row_bytes);
+  }
+  // Rows below the window are never decoded.
+  jpeg_abort_decompress(cinfo);
+  return nullptr;
+}
+
+}  // namespace
+
+void decode_stored_tile(const StoredTile& tile, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+                        uint8_t* out, std::size_t stride) {
+  if (uint64_t{x} + w > tile.stored_width || uint64_t{y} + h > tile.stored_height || w == 0 ||
+      h == 0) {
+    throw Error(500, fmt::format("window {},{},{},{} is outside the stored tile of {}x{}", x, y, w,
+                                 h, tile.stored_width, tile.stored_height));
+  }
+  thread_local Decompressor decompressor;
+  thread_local std::vector<uint8_t> scratch;
+  scratch.resize(std::size_t(tile.stored_width) * tile.bands());
+  if (const char* failure =
+          decode_window(decompressor, tile, x, y, w, h, out, stride, scratch.data())) {
+    throw Error(500, fmt::format("corrupt JPEG tile: {}", failure));
+  }
+}
+
+}  // namespace tessera

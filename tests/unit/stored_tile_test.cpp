@@ -1,0 +1,209 @@
+// Decoding part of a stored JPEG tile (decode_stored_tile), and regions
+// assembled from such parts in parallel, against libtiff's whole-tile decode:
+// the same pixels, exactly, for every colour form vips writes.
+
+#include "image/stored_tile.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+
+#include "cache/tile_cache.hpp"
+#include "common/error.hpp"
+#include "common/parallel.hpp"
+#include "image/tiff_source.hpp"
+#include "render/executor.hpp"
+#include "support/test_images.hpp"
+
+namespace tessera {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool same_pixels(const Raster& a, const Raster& b) {
+  if (a.width() != b.width() || a.height() != b.height() || a.bands() != b.bands()) return false;
+  const std::size_t row = std::size_t(a.width()) * a.bands();
+  for (uint32_t y = 0; y < a.height(); ++y) {
+    if (std::memcmp(a.row(y), b.row(y), row) != 0) return false;
+  }
+  return true;
+}
+
+int max_diff(const Raster& a, const Raster& b) {
+  int m = 0;
+  for (uint32_t y = 0; y < a.height(); ++y)
+    for (std::size_t i = 0; i < std::size_t(a.width()) * a.bands(); ++i)
+      m = std::max(m, std::abs(int(a.row(y)[i]) - int(b.row(y)[i])));
+  return m;
+}
+
+// The level pixels of a rectangle, from whole tiles decoded by libtiff.
+Raster reference_rect(TiffSource& source, int level, const PixelRect& r) {
+  const LevelInfo& li = source.info().levels.at(level);
+  Raster out(r.width, r.height, source.info().bands);
+  for (uint32_t ty = r.y / li.tile_height; ty * li.tile_height < r.y + r.height; ++ty) {
+    for (uint32_t tx = r.x / li.tile_width; tx * li.tile_width < r.x + r.width; ++tx) {
+      out.paste(source.tile(level, tx, ty), int64_t(tx) * li.tile_width - r.x,
+                int64_t(ty) * li.tile_height - r.y);
+    }
+  }
+  return out;
+}
+
+class PartialDecodeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(testing::make_temp_dir("tessera-stored-tile"));
+    testing::write_pnm(*dir_ / "rgb.ppm", testing::make_pattern(700, 500, 3));
+    testing::write_pnm(*dir_ / "grey.pgm", testing::make_pattern(700, 500, 1));
+    // vips stores Q < 90 as YCbCr 4:2:0 and Q >= 90 as RGB 4:4:4.
+    testing::make_pyramid(*dir_ / "rgb.ppm", file("ycbcr.tif"), 128,
+                          {"--compression", "jpeg", "--Q", "75"});
+    testing::make_pyramid(*dir_ / "rgb.ppm", file("rgb.tif"), 256,
+                          {"--compression", "jpeg", "--Q", "95"});
+    testing::make_pyramid(*dir_ / "grey.pgm", file("grey.tif"), 128,
+                          {"--compression", "jpeg", "--Q", "80"});
+    testing::make_pyramid(*dir_ / "rgb.ppm", file("deflate.tif"), 128,
+                          {"--compression", "deflate"});
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+  static fs::path file(const std::string& name) { return *dir_ / name; }
+  static fs::path* dir_;
+};
+fs::path* PartialDecodeTest::dir_ = nullptr;
+
+TEST_F(PartialDecodeTest, AnyWindowEqualsTheWholeDecode) {
+  std::mt19937 rng(7);
+  for (const char* name : {"ycbcr.tif", "rgb.tif", "grey.tif"}) {
+    SCOPED_TRACE(name);
+    TiffSource source(file(name));
+    int windows = 0;
+    for (int level = 0; level < int(source.info().levels.size()); ++level) {
+      const LevelInfo& li = source.info().levels[level];
+      for (uint32_t ty = 0; ty < li.tiles_down(); ++ty) {
+        for (uint32_t tx = 0; tx < li.tiles_across(); ++tx) {
+          const Raster whole = source.tile(level, tx, ty);
+          std::optional<StoredTile> stored = source.fetch_tile(level, tx, ty);
+          ASSERT_TRUE(stored);
+          EXPECT_EQ(stored->bands(), whole.bands());
+          for (int i = 0; i < 6; ++i) {
+            const uint32_t x = rng() % whole.width(), y = rng() % whole.height();
+            const uint32_t w = 1 + rng() % (whole.width() - x);
+            const uint32_t h = 1 + rng() % (whole.height() - y);
+            Raster part(w, h, whole.bands());
+            decode_stored_tile(*stored, x, y, w, h, part.data(), part.stride());
+            ASSERT_TRUE(same_pixels(part, whole.crop(x, y, w, h)))
+                << "level " << level << " tile " << tx << "," << ty << " window " << x << "," << y
+                << "," << w << "," << h << " max diff " << max_diff(part, whole.crop(x, y, w, h));
+            ++windows;
+          }
+          // The whole tile, too, written into a wider canvas.
+          Raster wide(whole.width() + 5, whole.height(), whole.bands());
+          decode_stored_tile(*stored, 0, 0, whole.width(), whole.height(), wide.data(),
+                             wide.stride());
+          EXPECT_TRUE(same_pixels(wide.crop(0, 0, whole.width(), whole.height()), whole));
+        }
+      }
+    }
+    EXPECT_GE(windows, 54);
+  }
+}
+
+TEST_F(PartialDecodeTest, OnlyJpegLevelsAreHandedOut) {
+  TiffSource deflate(file("deflate.tif"));
+  EXPECT_FALSE(deflate.fetch_tile(0, 0, 0));
+  TiffSource jpeg(file("ycbcr.tif"));
+  EXPECT_THROW(jpeg.fetch_tile(0, 99, 0), Error);
+}
+
+TEST_F(PartialDecodeTest, BrokenStreamsFailWithAReason) {
+  TiffSource source(file("ycbcr.tif"));
+  StoredTile stored = *source.fetch_tile(0, 1, 1);
+  Raster out(16, 16, 3);
+
+  StoredTile wrong_size = stored;
+  wrong_size.stored_width = 256;
+  try {
+    decode_stored_tile(wrong_size, 0, 0, 16, 16, out.data(), out.stride());
+    FAIL() << "a frame of another size was decoded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), 500);
+    EXPECT_NE(std::string(e.what()).find("128x128"), std::string::npos) << e.what();
+  }
+
+  StoredTile garbage = stored;
+  garbage.bytes = std::string(400, 'x');
+  EXPECT_THROW(decode_stored_tile(garbage, 0, 0, 16, 16, out.data(), out.stride()), Error);
+
+  StoredTile grey_claim = stored;
+  grey_claim.colour = JpegColour::Grey;
+  EXPECT_THROW(decode_stored_tile(grey_claim, 0, 0, 16, 16, out.data(), out.stride()), Error);
+
+  EXPECT_THROW(decode_stored_tile(stored, 120, 0, 16, 16, out.data(), out.stride()), Error);
+  // The thread's decompressor still works after the failures.
+  decode_stored_tile(stored, 0, 0, 16, 16, out.data(), out.stride());
+  EXPECT_TRUE(same_pixels(out, source.tile(0, 1, 1).crop(0, 0, 16, 16)));
+}
+
+// Regions through the executor: pieces of tiles decoded in parallel, kept
+// whole tiles reused, equal to pasting libtiff's tiles.
+TEST_F(PartialDecodeTest, RegionsEqualPastedTiles) {
+  std::mt19937 rng(11);
+  for (const char* name : {"ycbcr.tif", "rgb.tif", "grey.tif", "deflate.tif"}) {
+    SCOPED_TRACE(name);
+    TiffSource source(file(name));
+    TiffSource reference(file(name));
+    TileCache cache(64 << 20);
+    CachingSource cached(source, FileIdentity{1, 2, 3, 4}, cache);
+    for (int i = 0; i < 40; ++i) {
+      const int level = int(rng() % 2);
+      const LevelInfo& li = source.info().levels[level];
+      PixelRect r;
+      r.x = rng() % li.width;
+      r.y = rng() % li.height;
+      r.width = 1 + rng() % std::min(li.width - r.x, 300u);
+      r.height = 1 + rng() % std::min(li.height - r.y, 300u);
+      if (i % 5 == 0) r = PixelRect{0, 0, li.width, li.height};
+      Plan plan;
+      plan.level = level;
+      plan.read = r;
+      plan.window_x = r.x, plan.window_y = r.y;
+      plan.window_width = r.width, plan.window_height = r.height;
+      plan.out_width = r.width, plan.out_height = r.height;
+      const Raster want = reference_rect(reference, level, r);
+      ASSERT_TRUE(same_pixels(render_raster(source, plan, {}), want)) << "region " << i;
+      ASSERT_TRUE(same_pixels(render_raster(cached, plan, {}), want)) << "cached region " << i;
+    }
+    // Whole tiles decoded for regions were offered to the cache and kept.
+    EXPECT_GT(cache.stats().entries, 0u);
+  }
+}
+
+TEST(ParallelFor, RunsEachPieceOnceAndRethrows) {
+  std::vector<std::atomic<int>> runs(100);
+  parallel_for(runs.size(), [&](std::size_t i) { ++runs[i]; });
+  for (const auto& r : runs) EXPECT_EQ(r.load(), 1);
+
+  std::atomic<int> ran{0};
+  EXPECT_THROW(parallel_for(20,
+                            [&](std::size_t i) {
+                              ++ran;
+                              if (i == 7) throw std::runtime_error("piece 7");
+                            }),
+               std::runtime_error);
+  EXPECT_EQ(ran.load(), 20);  // the other pieces still ran
+
+  // Nested: a piece that spreads its own work finishes (callers work too).
+  std::atomic<int> inner{0};
+  parallel_for(4, [&](std::size_t) { parallel_for(8, [&](std::size_t) { ++inner; }); });
+  EXPECT_EQ(inner.load(), 32);
+}
+
+}  // namespace
+}  // namespace tessera
