@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 
 namespace tessera {
 
@@ -16,6 +17,10 @@ struct FileIdentity {
 
 // The file's identity; all zero when it cannot be stat()ed.
 FileIdentity file_identity(const std::filesystem::path& path);
+
+// The identity of the regular file at `path` (symlinks followed), or nullopt
+// when there is none.
+std::optional<FileIdentity> regular_file_identity(const std::filesystem::path& path);
 
 // Seconds since the epoch of the last modification; 0 when unknown.
 std::time_t file_mtime(const std::filesystem::path& path);

@@ -65,7 +65,7 @@ std::optional<IiifRoute> match_iiif(std::string_view path, int default_version) 
 Response handle_iiif(const Request& request, const IiifRoute& route, const ServeContext& context) {
   const Config& config = context.config;
   const Query query = parse_iiif(route.rest, route.version);
-  const std::filesystem::path file = resolve_identifier(context, query.identifier);
+  const ResolvedFile file = resolve_identifier(context, query.identifier);
   const std::string service_id = public_origin(request, config) + route.prefix + route.separator +
                                  percent_encode_path(query.identifier);
 
@@ -127,7 +127,7 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Serve
     response.set_header(
         "Link", fmt::format("<{}>;rel=\"canonical\", <{}>;rel=\"profile\"", canonical, profile));
   }
-  set_last_modified(response, file);
+  set_last_modified(response, image);
   return response;
 }
 

@@ -44,27 +44,27 @@ std::string shared_request(const std::string& render_key, const OpenedImage& ima
 
 }  // namespace
 
-OpenedImage open_file(const ServeContext& context, const std::filesystem::path& file) {
+OpenedImage open_file(const ServeContext& context, const ResolvedFile& file) {
   OpenedImage image;
-  image.file = file;
-  image.identity = file_identity(file);
+  image.file = file.path;
+  image.identity = file.identity;
   if (context.memory_only) {
-    image.info = context.images.cached_info(file, image.identity);
+    image.info = context.images.cached_info(file.path, image.identity);
     if (!image.info) throw NeedsWorker{};
   } else {
-    image.info = context.images.info(file, image.identity);
+    image.info = context.images.info(file.path, image.identity);
   }
   return image;
 }
 
-std::filesystem::path resolve_identifier(const ServeContext& context, std::string_view identifier) {
+ResolvedFile resolve_identifier(const ServeContext& context, std::string_view identifier) {
   const Config& config = context.config;
   // iipsrv's naming applies only where it is configured: without it an
   // identifier is a plain path under the root, checked segment by segment.
   if (config.filesystem_prefix.empty() && config.filesystem_suffix.empty()) {
-    return context.resolver.resolve(identifier);
+    return context.resolver.resolve_file(identifier);
   }
-  return context.resolver.resolve(image_file_name(config, identifier));
+  return context.resolver.resolve_file(image_file_name(config, identifier));
 }
 
 OpenedImage open_identifier(const ServeContext& context, std::string_view identifier) {
@@ -144,9 +144,12 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
   return response;
 }
 
-void set_last_modified(Response& response, const std::filesystem::path& file) {
+void set_last_modified(Response& response, const OpenedImage& image) {
   if (response.find_header("Last-Modified") != nullptr) return;  // a rendered image's own
-  response.set_header("Last-Modified", format_http_date(file_mtime(file)));
+  const std::time_t mtime = image.identity == FileIdentity{}
+                                ? file_mtime(image.file)
+                                : std::time_t(image.identity.mtime_ns / 1'000'000'000);
+  response.set_header("Last-Modified", format_http_date(mtime));
 }
 
 Response make_response(int status, std::string body, std::string_view content_type) {

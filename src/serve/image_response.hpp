@@ -26,13 +26,13 @@ struct OpenedImage {
 
 // The file an identifier names: under the image root, through iipsrv's
 // FILESYSTEM_PREFIX / FILESYSTEM_SUFFIX when they are set.
-std::filesystem::path resolve_identifier(const ServeContext& context, std::string_view identifier);
+ResolvedFile resolve_identifier(const ServeContext& context, std::string_view identifier);
 
 // Resolves the identifier under the image root and reads the file's
 // metadata. Throws the resolver's and the reader's Errors (400, 403, 404, 500).
 OpenedImage open_identifier(const ServeContext& context, std::string_view identifier);
 // The same for a file already resolved.
-OpenedImage open_file(const ServeContext& context, const std::filesystem::path& file);
+OpenedImage open_file(const ServeContext& context, const ResolvedFile& file);
 
 // The output limits configuration sets (MAX_CVT, MAX_AREA).
 Limits configured_limits(const Config& config);
@@ -52,7 +52,7 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
                          const RenderOverrides& overrides = {}, Plan* plan_out = nullptr);
 
 // Sets Last-Modified from the file, unless the response has it already.
-void set_last_modified(Response& response, const std::filesystem::path& file);
+void set_last_modified(Response& response, const OpenedImage& image);
 
 // A response of `body` with `content_type`.
 Response make_response(int status, std::string body, std::string_view content_type);

@@ -59,29 +59,76 @@ bool Resolver::inside_root(const fs::path& canonical) const {
          file[root.size()] == '/';
 }
 
-fs::path Resolver::resolve(std::string_view identifier) const {
-  check_identifier(identifier);
+// The file an identifier names before symlinks are followed: root/identifier,
+// or with the first image extension that exists. Throws 404 if none does.
+fs::path Resolver::candidate_file(std::string_view identifier) const {
   fs::path candidate = root_ / fs::path(std::string(identifier));
-  if (!is_image_file(candidate)) {
-    bool found = false;
-    for (const auto& ext : image_extensions()) {
-      fs::path with_ext = candidate;
-      with_ext += ext;
-      if (is_image_file(with_ext)) {
-        candidate = std::move(with_ext);
-        found = true;
-        break;
-      }
-    }
-    if (!found) not_found(fmt::format("no image named '{}'", identifier));
+  if (is_image_file(candidate)) return candidate;
+  for (const auto& ext : image_extensions()) {
+    fs::path with_ext = candidate;
+    with_ext += ext;
+    if (is_image_file(with_ext)) return with_ext;
   }
+  not_found(fmt::format("no image named '{}'", identifier));
+}
+
+fs::path Resolver::resolve(std::string_view identifier) const {
+  return resolve_file(identifier).path;
+}
+
+std::optional<ResolvedFile> Resolver::from_memo(std::string_view identifier) const {
+  std::shared_ptr<const Memo> memo;
+  {
+    std::lock_guard lock(memo_mutex_);
+    const auto it = memo_.find(identifier);
+    if (it == memo_.end() || it->second->expires < std::chrono::steady_clock::now()) {
+      return std::nullopt;
+    }
+    memo = it->second;
+  }
+  const std::optional<FileIdentity> now = regular_file_identity(memo->candidate);
+  if (!now || now->device != memo->device || now->inode != memo->inode) return std::nullopt;
+  // A file without the extension that has appeared since would now win.
+  if (memo->extension_added && is_image_file(root_ / fs::path(std::string(identifier)))) {
+    return std::nullopt;
+  }
+  if (memo->candidate == memo->canonical) return ResolvedFile{memo->canonical, *now};
+  // Symlinks on the way: the canonical path must still be that same file.
+  const std::optional<FileIdentity> target = regular_file_identity(memo->canonical);
+  if (!target || target->device != memo->device || target->inode != memo->inode) {
+    return std::nullopt;
+  }
+  return ResolvedFile{memo->canonical, *target};
+}
+
+ResolvedFile Resolver::resolve_file(std::string_view identifier) const {
+  check_identifier(identifier);
+  if (std::optional<ResolvedFile> known = from_memo(identifier)) return std::move(*known);
+
+  const fs::path candidate = candidate_file(identifier);
   std::error_code ec;
-  const fs::path canonical = fs::canonical(candidate, ec);
+  fs::path canonical = fs::canonical(candidate, ec);
   if (ec) not_found(fmt::format("no image named '{}'", identifier));
   if (!inside_root(canonical)) {
     throw Error(403, fmt::format("'{}' leads outside the image folder", identifier));
   }
-  return canonical;
+  const std::optional<FileIdentity> identity = regular_file_identity(canonical);
+  if (!identity) not_found(fmt::format("no image named '{}'", identifier));
+
+  auto memo = std::make_shared<Memo>();
+  memo->candidate = candidate;
+  memo->canonical = canonical;
+  memo->extension_added = candidate.native().size() > root_.native().size() + 1 + identifier.size();
+  memo->device = identity->device;
+  memo->inode = identity->inode;
+  memo->expires = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  {
+    std::lock_guard lock(memo_mutex_);
+    // Bounded: a client walking many names only makes the memo start over.
+    if (memo_.size() >= 4096) memo_.clear();
+    memo_.insert_or_assign(std::string(identifier), std::move(memo));
+  }
+  return ResolvedFile{std::move(canonical), *identity};
 }
 
 fs::path Resolver::resolve_folder(std::string_view identifier) const {

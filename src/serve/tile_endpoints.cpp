@@ -49,7 +49,7 @@ Response handle_deepzoom(std::string_view rest, const ServeContext& context) {
   const uint32_t tile_size = advertised_tile_width(info);
   if (request.kind == DeepZoomRequest::Kind::Descriptor) {
     Response response = make_response(200, describe_dzi(info, tile_size), "application/xml");
-    set_last_modified(response, image.file);
+    set_last_modified(response, image);
     return response;
   }
   return render_response(deepzoom_tile_query(request, info, tile_size), image, context);
@@ -62,7 +62,7 @@ Response handle_zoomify(std::string_view rest, const ServeContext& context) {
   const uint32_t tile_size = advertised_tile_width(info);
   if (request.kind == ZoomifyRequest::Kind::Properties) {
     Response response = make_response(200, describe_zoomify(info, tile_size), "application/xml");
-    set_last_modified(response, image.file);
+    set_last_modified(response, image);
     return response;
   }
   return render_response(zoomify_tile_query(request, info, tile_size), image, context);
@@ -104,7 +104,7 @@ Response handle_iip(const Request& request, const ServeContext& context) {
   switch (iip.action) {
     case IipRequest::Action::None: {
       Response response = from_reply(describe_iip_obj(iip.objects, info, options, iip.rotation));
-      if (image.info) set_last_modified(response, image.file);
+      if (image.info) set_last_modified(response, image);
       return response;
     }
     case IipRequest::Action::Tile:
@@ -127,7 +127,7 @@ Response handle_iip(const Request& request, const ServeContext& context) {
         body += frame_iip_til_tile(iip.resolution, tile.index, one.content());
       }
       Response response = make_response(200, std::move(body), "application/vnd.netfpx");
-      set_last_modified(response, image.file);
+      set_last_modified(response, image);
       return response;
     }
     default:

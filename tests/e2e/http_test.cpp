@@ -43,6 +43,53 @@ TEST_F(Http, KeepAliveServesSeveralRequestsOnOneConnection) {
   EXPECT_NE(answer.find("HTTP/1.1 404"), std::string::npos);
 }
 
+// The status line and headers Tessera writes itself: one Content-Length,
+// none on 204 and 304 (with no body), Connection as the client's version
+// expects, and the connection closed when it asked for that.
+TEST_F(Http, RepliesAreFramedAsHttp11Says) {
+  const std::string url = "/iiif/3/pattern/0,0,256,256/256,/0/default.jpg";
+  const auto first = http_get(port(), url);
+  ASSERT_EQ(first.status, 200);
+  const std::string tag = first.header("etag");
+  ASSERT_FALSE(tag.empty());
+
+  const std::string answer =
+      raw_exchange(port(), fmt::format("GET {} HTTP/1.1\r\nHost: a\r\nIf-None-Match: {}\r\n\r\n"
+                                       "OPTIONS {} HTTP/1.1\r\nHost: a\r\n\r\n"
+                                       "GET {} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                                       url, tag, url, url));
+  const std::size_t second = answer.find("HTTP/1.1 204");
+  const std::size_t third = answer.find("HTTP/1.1 200");
+  ASSERT_EQ(answer.rfind("HTTP/1.1 304 Not Modified\r\n", 0), 0u) << answer.substr(0, 300);
+  ASSERT_NE(second, std::string::npos);
+  ASSERT_NE(third, std::string::npos);
+  const std::string not_modified = answer.substr(0, second);
+  const std::string no_content = answer.substr(second, third - second);
+  EXPECT_EQ(not_modified.find("Content-Length"), std::string::npos) << not_modified;
+  EXPECT_EQ(not_modified.size(), not_modified.find("\r\n\r\n") + 4);  // no body
+  EXPECT_EQ(no_content.find("Content-Length"), std::string::npos) << no_content;
+  const std::string last = answer.substr(third);
+  EXPECT_NE(last.find("\r\nConnection: close\r\n"), std::string::npos);
+  EXPECT_NE(last.find("\r\nServer: Tessera\r\n"), std::string::npos);
+  const std::string length = fmt::format("\r\nContent-Length: {}\r\n", first.body.size());
+  const std::string head = last.substr(0, last.find("\r\n\r\n") + 2);
+  ASSERT_NE(head.find(length), std::string::npos) << head;
+  EXPECT_EQ(head.find("Content-Length"), head.rfind("Content-Length")) << head;
+  EXPECT_EQ(last.size(), last.find("\r\n\r\n") + 4 + first.body.size());
+
+  // HTTP/1.0: closed after one reply unless kept alive, and then said so.
+  const std::string old =
+      raw_exchange(port(), fmt::format("GET {} HTTP/1.0\r\n\r\nGET {} HTTP/1.0\r\n\r\n", url, url));
+  EXPECT_EQ(old.find("HTTP/1.1 200", 1), std::string::npos) << "a second reply on 1.0";
+  EXPECT_NE(old.find("\r\nConnection: close\r\n"), std::string::npos);
+  const std::string kept =
+      raw_exchange(port(), fmt::format("GET {} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                                       "GET {} HTTP/1.0\r\n\r\n",
+                                       url, url));
+  EXPECT_NE(kept.find("\r\nConnection: keep-alive\r\n"), std::string::npos);
+  EXPECT_NE(kept.find("HTTP/1.1 200", 1), std::string::npos) << "the kept connection's 2nd reply";
+}
+
 TEST_F(Http, CorsIsOnForEveryResponse) {
   EXPECT_EQ(http_get(port(), "/iiif/3/pattern/info.json").header("access-control-allow-origin"),
             "*");

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "common/error.hpp"
 #include "support/test_images.hpp"
@@ -79,6 +81,55 @@ TEST_F(ResolverTest, EscapesAreRefused) {
   EXPECT_EQ(status_of("leak"), 403);
   EXPECT_EQ(status_of("parent/secret"), 403);
   EXPECT_EQ(status_of("passwd"), 403);
+}
+
+// A resolver reuses what it found for an identifier only while the name
+// still leads to the same file: every change below is seen at once.
+TEST_F(ResolverTest, RemembersOnlyWhatIsStillTrue) {
+  const Resolver resolver(root_);
+  const fs::path root = fs::canonical(root_);
+  auto status = [&](std::string_view id) {
+    try {
+      resolver.resolve_file(id);
+      return 200;
+    } catch (const Error& e) {
+      return e.status();
+    }
+  };
+
+  // The identity comes with the path, from the same file.
+  ResolvedFile first = resolver.resolve_file("scan");
+  EXPECT_EQ(first.path, root / "scan.tif");
+  EXPECT_EQ(first.identity, file_identity(root / "scan.tif"));
+  EXPECT_EQ(resolver.resolve_file("scan").identity, first.identity);
+
+  // Rewritten in place (same inode): the new size and time are reported.
+  std::ofstream(root_ / "scan.tif") << "longer now";
+  EXPECT_EQ(resolver.resolve_file("scan").identity, file_identity(root / "scan.tif"));
+  EXPECT_EQ(resolver.resolve_file("scan").identity.size, 10u);
+
+  // A file without the extension appears: it is what the name means now.
+  touch(root_ / "scan");
+  EXPECT_EQ(resolver.resolve("scan"), root / "scan");
+
+  // A symlink that stayed inside is turned outwards: refused.
+  EXPECT_EQ(resolver.resolve("alias"), root / "scan.tif");
+  fs::remove(root_ / "alias.tif");
+  fs::create_symlink(dir_ / "secret.tif", root_ / "alias.tif");
+  EXPECT_EQ(status("alias"), 403);
+
+  // A folder on the way moved out of the root, a symlink left in its place:
+  // the file is the same, so this is seen when the memory expires (1 s).
+  EXPECT_EQ(resolver.resolve("maps/atlas"), root / "maps" / "atlas.tiff");
+  fs::rename(root_ / "maps", dir_ / "maps-moved");
+  fs::create_directory_symlink(dir_ / "maps-moved", root_ / "maps");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(status("maps/atlas"), 403);
+
+  // Removed: gone.
+  EXPECT_EQ(status("exact.name"), 200);
+  fs::remove(root_ / "exact.name");
+  EXPECT_EQ(status("exact.name"), 404);
 }
 
 TEST_F(ResolverTest, RootMustExist) {
