@@ -92,7 +92,7 @@ class CachingSource final : public ImageSource {
   }
 
   // The cached tile itself, without a copy, for callers that only read it.
-  std::shared_ptr<const Raster> shared_tile(int level, uint32_t tx, uint32_t ty) {
+  std::shared_ptr<const Raster> shared_tile(int level, uint32_t tx, uint32_t ty) override {
     return cache_.tile(inner_, file_, level, tx, ty, layers_);
   }
 

@@ -42,6 +42,12 @@ class ImageSource {
   virtual bool decodes_regions() const noexcept { return false; }
   virtual Raster region(int level, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
 
+  // tile(), shared: sources that keep decoded tiles (CachingSource) hand out
+  // the one they keep, without a copy, to callers that only read it.
+  virtual std::shared_ptr<const Raster> shared_tile(int level, uint32_t tx, uint32_t ty) {
+    return std::make_shared<const Raster>(tile(level, tx, ty));
+  }
+
   // A tile's compressed bytes with what decoding them takes, for sources
   // whose tiles decode without the source (TIFF's JPEG tiles): the tiles of
   // a region are then decoded in parallel, each only as far as the region

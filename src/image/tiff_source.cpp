@@ -482,7 +482,8 @@ Raster TiffSource::read_tile(const Level& level, const LevelInfo& li, uint32_t t
                      current_level_));
   };
 
-  Raster out(tw, th, samples_, type);
+  // Every sample is written below: decoded, expanded or interleaved.
+  Raster out = Raster::uninitialised(tw, th, samples_, type);
   if (bits_ == 1) {
     const std::size_t row_bytes = (tw + 7) / 8;
     std::vector<uint8_t> packed(row_bytes * th);
@@ -499,9 +500,12 @@ Raster TiffSource::read_tile(const Level& level, const LevelInfo& li, uint32_t t
       }
     }
   } else if (level.planar == PLANARCONFIG_CONTIG || samples_ == 1) {
-    if (TIFFReadEncodedTile(tif, TIFFComputeTile(tif, x, y, 0, 0), out.data(),
-                            tmsize_t(out.size_bytes())) < 0)
-      read_failed();
+    const tmsize_t got = TIFFReadEncodedTile(tif, TIFFComputeTile(tif, x, y, 0, 0), out.data(),
+                                             tmsize_t(out.size_bytes()));
+    if (got < 0) read_failed();
+    // A codec that decoded less than the tile leaves no stale memory behind.
+    if (std::size_t(got) < out.size_bytes())
+      std::memset(out.data() + got, 0, out.size_bytes() - std::size_t(got));
   } else {
     std::vector<uint8_t> plane(std::size_t(tw) * th * bps);
     for (uint16_t s = 0; s < samples_; ++s) {

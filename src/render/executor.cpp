@@ -161,10 +161,24 @@ Raster render_raster(ImageSource& source, const Plan& plan, const RenderOptions&
 }
 
 std::string render_image(ImageSource& source, const Plan& plan, const RenderOptions& options) {
-  if (options.passthrough && options.encode.icc.empty()) {
-    if (const std::optional<TileIndex> index = plan_stored_tile(plan, source.info())) {
+  if (const std::optional<TileIndex> index = plan_stored_tile(plan, source.info())) {
+    if (options.passthrough && options.encode.icc.empty()) {
       std::optional<EncodedTile> stored = source.stored_tile(index->level, index->tx, index->ty);
       if (stored && stored->format == plan.format) return std::move(stored->bytes);
+    }
+    // A stored tile as it is, re-encoded: straight from the decoded tile
+    // (perhaps the cache's own), without a copy.
+    const ImageInfo& info = source.info();
+    const bool displayable =
+        info.colour_space != ColourSpace::Cielab &&
+        (info.sample_type == SampleType::U8 || info.sample_type == SampleType::U16) &&
+        (info.colour_space != ColourSpace::Multiband || info.bands <= 4);
+    if (displayable && (format_has_alpha(plan.format) || !has_alpha_band(info.bands))) {
+      const std::shared_ptr<const Raster> tile =
+          source.shared_tile(index->level, index->tx, index->ty);
+      if (tile->bands() == info.bands && tile->sample_type() == info.sample_type) {
+        return encode_image(*tile, plan.format, options.encode);
+      }
     }
   }
   Raster pixels = render_raster(source, plan, options);
