@@ -67,6 +67,7 @@ Query level_rect_query(const ImageInfo& info, const ProtocolLevel& level, uint32
 
 std::vector<std::string_view> split_all(std::string_view s, char separator) {
   std::vector<std::string_view> parts;
+  parts.reserve(std::size_t(std::count(s.begin(), s.end(), separator)) + 1);  // one allocation
   size_t start = 0;
   for (;;) {
     const size_t end = s.find(separator, start);

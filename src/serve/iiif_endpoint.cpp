@@ -27,30 +27,33 @@ struct Offer {
   std::vector<std::string> formats, qualities, features;
 };
 
-Offer offer(int version) {
+// What is offered per version, made once.
+const Offer& offer(int version) {
   if (version >= 3) {
     // 3.0 level 2 requires png, regionByPct, sizeByConfinedWh, sizeByPct and
     // rotationBy90s; colour qualities and the rest are extras.
-    return Offer{2,
-                 {"webp", "tif", "gif", "jp2"},
-                 {"color", "gray", "bitonal"},
-                 {"canonicalLinkHeader", "mirroring", "profileLinkHeader", "rotationArbitrary",
-                  "sizeUpscaling"}};
+    static const Offer v3{2,
+                          {"webp", "tif", "gif", "jp2"},
+                          {"color", "gray", "bitonal"},
+                          {"canonicalLinkHeader", "mirroring", "profileLinkHeader",
+                           "rotationArbitrary", "sizeUpscaling"}};
+    return v3;
   }
   // 2.1 level 2 requires png and all four qualities; clients such as Mirador
   // read the qualities from the profile, so they are listed anyway.
-  return Offer{2,
-               {"webp", "tif", "gif", "jp2"},
-               {"default", "color", "gray", "bitonal"},
-               {"canonicalLinkHeader", "mirroring", "profileLinkHeader", "regionSquare",
-                "rotationArbitrary", "sizeAboveFull"}};
+  static const Offer v2{2,
+                        {"webp", "tif", "gif", "jp2"},
+                        {"default", "color", "gray", "bitonal"},
+                        {"canonicalLinkHeader", "mirroring", "profileLinkHeader", "regionSquare",
+                         "rotationArbitrary", "sizeAboveFull"}};
+  return v2;
 }
 
 }  // namespace
 
 std::optional<IiifRoute> match_iiif(std::string_view path, int default_version) {
   for (int version : {3, 2}) {
-    const std::string prefix = fmt::format("/iiif/{}/", version);
+    const std::string_view prefix = version == 3 ? "/iiif/3/" : "/iiif/2/";
     if (starts_with(path, prefix)) {
       return IiifRoute{version, std::string(path.substr(0, prefix.size() - 1)),
                        std::string(path.substr(prefix.size()))};
@@ -81,7 +84,7 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Serve
   const OpenedImage image = open_file(context, file);
   const ImageInfo& info = *image.info;
   const Limits limits = configured_limits(config);
-  const Offer served = offer(query.iiif_version);
+  const Offer& served = offer(query.iiif_version);
   const std::string profile = iiif_profile_uri(query.iiif_version, served.compliance_level);
 
   if (query.kind == QueryKind::Info) {
