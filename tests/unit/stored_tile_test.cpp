@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <tiffio.h>
+
 #include <atomic>
+#include <fstream>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -183,6 +186,42 @@ TEST_F(PartialDecodeTest, RegionsEqualPastedTiles) {
     // Whole tiles decoded for regions were offered to the cache and kept.
     EXPECT_GT(cache.stats().entries, 0u);
   }
+}
+
+// A region over a tile whose stream is broken fails with the reason, from
+// whichever thread decoded it, and the source goes on serving other areas.
+TEST_F(PartialDecodeTest, RegionOverACorruptTileFails) {
+  const fs::path broken = file("broken.tif");
+  fs::copy_file(file("ycbcr.tif"), broken, fs::copy_options::overwrite_existing);
+  uint64_t offset = 0;
+  {
+    TIFF* tif = TIFFOpen(broken.c_str(), "r");
+    ASSERT_NE(tif, nullptr);
+    offset = TIFFGetStrileOffset(tif, TIFFComputeTile(tif, 128, 128, 0, 0));
+    TIFFClose(tif);
+  }
+  {
+    std::fstream f(broken, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(std::streamoff(offset));
+    f.write("garbage!", 8);  // no SOI: not a JPEG stream
+  }
+  TiffSource source(broken);
+  Plan plan;
+  plan.level = 0;
+  plan.read = PixelRect{100, 100, 200, 200};  // tiles 0..2 x 0..2, the broken one among them
+  plan.window_x = 100, plan.window_y = 100, plan.window_width = 200, plan.window_height = 200;
+  plan.out_width = 200, plan.out_height = 200;
+  try {
+    render_raster(source, plan, {});
+    FAIL() << "a corrupt tile was decoded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), 500);
+    EXPECT_NE(std::string(e.what()).find("corrupt JPEG tile"), std::string::npos) << e.what();
+  }
+  plan.read = PixelRect{300, 0, 100, 100};  // clear of the broken tile
+  plan.window_x = 300, plan.window_y = 0, plan.window_width = 100, plan.window_height = 100;
+  plan.out_width = 100, plan.out_height = 100;
+  EXPECT_EQ(render_raster(source, plan, {}).width(), 100u);
 }
 
 TEST(ParallelFor, RunsEachPieceOnceAndRethrows) {
