@@ -212,6 +212,46 @@ void BM_JpegTile_DecodeEncode(benchmark::State& state) { tile_response(state, fa
 BENCHMARK(BM_JpegTile_Passthrough)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_JpegTile_DecodeEncode)->Unit(benchmark::kMicrosecond);
 
+// A whole request's rendering, uncached: a 1024x1024 region of level 0 scaled
+// to 512 wide (the HTTP benchmark's "regions": the tiles of level 1 it
+// needs, decoded in parallel and only in part, then encoded), and the whole
+// image scaled to 1000 wide (what "whole" costs before its response is
+// cached). Wall time: the region's tiles decode on every core (run with
+// `taskset -c 0` to see the cost on one).
+void render_request(benchmark::State& state, bool whole) {
+  std::unique_ptr<ImageSource> source = open_image(images() / "photo_jpeg.tif");
+  const ImageInfo& info = source->info();
+  if (info.width < 2048 || info.height < 2048) {
+    state.SkipWithError("photo_jpeg.tif is too small for 1024 px regions");
+    return;
+  }
+  std::vector<Plan> plans;
+  for (uint32_t n = 0; n < (whole ? 1u : 64u); ++n) {
+    Query query;
+    if (!whole) {
+      // Spread over the image, at odd offsets so tiles are cut.
+      const double x = double((n * 7919u + 37u) % (info.width - 1024));
+      const double y = double((n * 104729u + 91u) % (info.height - 1024));
+      query.region = {RegionSpec::Kind::Pixels, x, y, 1024, 1024};
+    }
+    query.size.kind = SizeSpec::Kind::Width;
+    query.size.w = whole ? 1000 : 512;
+    plans.push_back(plan_image(query, info, {}));
+  }
+  const RenderOptions options;
+  std::size_t n = 0;
+  for (auto _ : state) {
+    std::string out = render_image(*source, plans[n++ % plans.size()], options);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Render_Region1024To512(benchmark::State& state) { render_request(state, false); }
+void BM_Render_WholeTo1000(benchmark::State& state) { render_request(state, true); }
+BENCHMARK(BM_Render_Region1024To512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Render_WholeTo1000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // A response-cache hit from several threads at once: the cost the hot tile
 // will pay per request once the cache is wired in.
 void BM_ResponseCacheHit(benchmark::State& state) {
