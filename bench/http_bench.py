@@ -440,6 +440,21 @@ class NginxStatic(Server):
         pass
 
 
+class TesseraOverIip(Server):
+    """The same Tessera process, asked in IIP (iipsrv's own URLs)."""
+
+    def __init__(self, tessera: Tessera):
+        self.name = "Tessera IIP"
+        self.base = tessera.base
+        self.tessera = tessera
+
+    def pids(self) -> list[int]:
+        return self.tessera.pids()
+
+    def stop(self) -> None:
+        pass
+
+
 # --- measuring ---------------------------------------------------------------
 
 WRK_LUA = r"""
@@ -624,7 +639,7 @@ def report(results: dict, workloads: list[Workload], args, iip_proto: str, start
     if args.note:
         add(f"> {args.note}")
         add("")
-    add("## Summary: Tessera / iipsrv")
+    add("## Summary: Tessera (IIIF URLs) / iipsrv")
     add("")
     add("| workload | conns | Tessera req/s | iipsrv req/s | req/s ratio | p99 ms T / I | "
         "p99 ratio | CPU ms/req T / I | CPU ratio | peak RSS MB T / I | RSS ratio | errors T / I |")
@@ -643,6 +658,22 @@ def report(results: dict, workloads: list[Workload], args, iip_proto: str, start
                 f"{fmt_num(t.rss_mb)} / {fmt_num(i.rss_mb)} | {ratio(t.rss_mb, i.rss_mb)} | "
                 f"{sum(s.errors for s in t.samples)} / {sum(s.errors for s in i.samples)} |")
     add("")
+    iip_rows = [(w, c, results.get((w.name, c, "Tessera IIP")), results.get((w.name, c, "iipsrv")))
+                for w in workloads for c in args.connections]
+    iip_rows = [x for x in iip_rows if x[2] and x[3] and x[2].samples and x[3].samples]
+    if iip_rows:
+        add("## Tessera asked in IIP (iipsrv's own URLs) / iipsrv")
+        add("")
+        add("| workload | conns | Tessera IIP req/s | iipsrv req/s | req/s ratio | "
+            "p99 ms T / I | p99 ratio | errors T / I |")
+        add("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for w, c, t, i in iip_rows:
+            add(f"| {w.name} | {c} | {fmt_num(t.median('rps'))} | {fmt_num(i.median('rps'))} | "
+                f"{ratio(t.median('rps'), i.median('rps'))} | "
+                f"{fmt_num(t.median('p99_ms'))} / {fmt_num(i.median('p99_ms'))} | "
+                f"{ratio(t.median('p99_ms'), i.median('p99_ms'))} | "
+                f"{sum(s.errors for s in t.samples)} / {sum(s.errors for s in i.samples)} |")
+        add("")
     ceilings = [(w, c, results.get((w.name, c, "Tessera")), results.get((w.name, c, "nginx static")))
                 for w in workloads for c in args.connections]
     ceilings = [x for x in ceilings if x[2] and x[3] and x[2].samples and x[3].samples]
@@ -661,7 +692,7 @@ def report(results: dict, workloads: list[Workload], args, iip_proto: str, start
     add("|---|---:|---|---:|---:|---:|---:|---:|---:|")
     for w in workloads:
         for c in args.connections:
-            for name in ("Tessera", "iipsrv", "nginx static"):
+            for name in ("Tessera", "Tessera IIP", "iipsrv", "nginx static"):
                 r = results.get((w.name, c, name))
                 if not r or not r.samples:
                     continue
@@ -706,9 +737,9 @@ def main() -> int:
                    help="MAX_IMAGE_CACHE_SIZE for iipsrv")
     p.add_argument("--iipsrv-protocol", choices=["iip", "iiif"], default="iip",
                    help="what iipsrv is asked in (default IIP, as deployed)")
-    p.add_argument("--tessera-iip", default="",
-                   help="path of Tessera's IIP endpoint (e.g. /fcgi-bin/iipsrv.fcgi) to measure "
-                        "Tessera over IIP instead of IIIF, once it has one")
+    p.add_argument("--tessera-iip", default="/fcgi-bin/iipsrv.fcgi",
+                   help="path of Tessera's IIP endpoint: Tessera is measured over IIP there "
+                        "as well as over IIIF ('' to leave IIP out)")
     p.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
     p.add_argument("--note", default="", help="a line quoted in the report (e.g. the machine's load)")
     p.add_argument("--images-only", action="store_true")
@@ -749,17 +780,19 @@ def main() -> int:
     try:
         for w in workloads:
             log(f"== {w.name}: {w.title}")
-            if args.tessera_iip:
-                t_paths = [f"{args.tessera_iip}?{iip_query(levels, iip_res, r)}" for r in w.requests]
-            else:
-                t_paths = [f"/iiif/3/{iiif_path(levels, r)}" for r in w.requests]
+            t_paths = [f"/iiif/3/{iiif_path(levels, r)}" for r in w.requests]
+            t_iip_paths = [f"{args.tessera_iip}?{iip_query(levels, iip_res, r)}"
+                           for r in w.requests] if args.tessera_iip else []
             if args.iipsrv_protocol == "iip":
                 i_paths = [f"/fcgi-bin/iipsrv.fcgi?{iip_query(levels, iip_res, r)}" for r in w.requests]
             else:
                 i_paths = [f"/fcgi-bin/iipsrv.fcgi?IIIF={iiif_path(levels, r)}"
                            for r in w.requests]
             files_by_server = {}
-            for name, paths in (("Tessera", t_paths), ("iipsrv", i_paths)):
+            for name, paths in (("Tessera", t_paths), ("Tessera IIP", t_iip_paths),
+                                ("iipsrv", i_paths)):
+                if not paths:
+                    continue
                 f = urls_dir / f"{w.name}-{name}-{args.iipsrv_protocol}.txt"
                 f.write_text("\n".join(paths) + "\n")
                 files_by_server[name] = (f, paths)
@@ -767,6 +800,8 @@ def main() -> int:
             tessera = Tessera(tessera_bin, images, tmp)
             iipsrv = Iipsrv(images, static, tmp, args.cores, args.iipsrv_cache_mb)
             servers: list[Server] = [tessera, iipsrv]
+            if t_iip_paths:
+                servers.insert(1, TesseraOverIip(tessera))
             try:
                 if w.ceiling:
                     body = fetch(tessera.base + t_paths[0])
