@@ -169,11 +169,15 @@ def iiif_path(levels: dict[str, list[Level]], r: Req) -> str:
     return f"{r.image}/{r.x},{r.y},{r.w},{r.h}/{r.out_w},/0/default.jpg"
 
 
-def iip_query(levels: dict[str, list[Level]], iip_res: dict[str, int], r: Req) -> str:
-    """The IIP request for `r`; iip_res is how many resolutions iipsrv sees in each file
-    (it leaves out JPEG 2000 levels smaller than a tile, Tessera does not)."""
+def iip_query(levels: dict[str, list[Level]], iip_res: dict[str, int], r: Req,
+              iip_tile: dict[str, int] | None = None) -> str:
+    """The IIP request for `r`; iip_res is how many resolutions the server's OBJ reply
+    gives for each file (iipsrv leaves out JPEG 2000 levels smaller than a tile, Tessera
+    does not), iip_tile its Tile-size where that is not each level's own tile width
+    (Tessera gives a tiled JPEG 2000's codestream tile size, iipsrv 256)."""
     lv = levels[r.image]
-    if r.kind == "tile" and r.grid == lv[r.level].tile_w:
+    jtl_grid = iip_tile[r.image] if iip_tile else lv[r.level].tile_w
+    if r.kind == "tile" and r.grid == jtl_grid:
         index = r.ty * -(-lv[r.level].width // r.grid) + r.tx
         return f"FIF={r.image}&JTL={iip_res[r.image] - 1 - r.level},{index}"
     if r.kind == "tile":
@@ -768,6 +772,8 @@ def main() -> int:
     finally:
         probe.stop()
     workloads = make_workloads(levels, iip_res)
+    tessera_res = {f: len(lv) for f, lv in levels.items()}
+    tessera_tile = {f: lv[0].tile_w for f, lv in levels.items()}
     if args.workloads:
         wanted = args.workloads.split(",")
         workloads = [w for w in workloads if w.name in wanted]
@@ -781,7 +787,9 @@ def main() -> int:
         for w in workloads:
             log(f"== {w.name}: {w.title}")
             t_paths = [f"/iiif/3/{iiif_path(levels, r)}" for r in w.requests]
-            t_iip_paths = [f"{args.tessera_iip}?{iip_query(levels, iip_res, r)}"
+            # JTL resolution numbers as each server's own OBJ reply gives
+            # them: Tessera lists JPEG 2000 levels smaller than a tile too.
+            t_iip_paths = [f"{args.tessera_iip}?{iip_query(levels, tessera_res, r, tessera_tile)}"
                            for r in w.requests] if args.tessera_iip else []
             if args.iipsrv_protocol == "iip":
                 i_paths = [f"/fcgi-bin/iipsrv.fcgi?{iip_query(levels, iip_res, r)}" for r in w.requests]
