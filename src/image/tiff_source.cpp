@@ -396,15 +396,24 @@ std::optional<EncodedTile> TiffSource::stored_tile(int level, uint32_t tx, uint3
     }
     return EncodedTile{Format::Webp, std::move(raw)};
   }
-  std::string_view tables;
-  uint32_t table_bytes = 0;
-  const void* table_data = nullptr;
-  if (TIFFGetField(tif, TIFFTAG_JPEGTABLES, &table_bytes, &table_data) && table_data) {
-    tables = std::string_view(static_cast<const char*>(table_data), table_bytes);
-  }
-  std::optional<std::string> jpeg = complete_jpeg_tile(tables, raw, w, h, colour);
+  std::optional<std::string> jpeg = complete_jpeg_tile(*jpeg_tables(level), raw, w, h, colour);
   if (!jpeg) return std::nullopt;
   return EncodedTile{Format::Jpeg, std::move(*jpeg)};
+}
+
+// The current level's JPEGTables (empty when it has none), read once.
+const std::shared_ptr<const std::string>& TiffSource::jpeg_tables(int level) {
+  Level& stored = levels_[level];
+  if (!stored.jpeg_tables) {
+    uint32_t table_bytes = 0;
+    const void* table_data = nullptr;
+    auto tables = std::make_shared<std::string>();
+    if (TIFFGetField(handle_->tif, TIFFTAG_JPEGTABLES, &table_bytes, &table_data) && table_data) {
+      tables->assign(static_cast<const char*>(table_data), table_bytes);
+    }
+    stored.jpeg_tables = std::move(tables);
+  }
+  return stored.jpeg_tables;
 }
 
 std::optional<JpegColour> TiffSource::jpeg_colour(const Level& level) const {
@@ -434,7 +443,7 @@ std::string TiffSource::read_raw_tile(int level, uint32_t index, uint64_t bytes,
 
 std::optional<StoredTile> TiffSource::fetch_tile(int level, uint32_t tx, uint32_t ty) {
   const LevelInfo& li = check_tile(level, tx, ty);
-  Level& stored = levels_[level];
+  const Level& stored = levels_[level];
   if (!stored.tiled) return std::nullopt;
   const std::optional<JpegColour> colour = jpeg_colour(stored);
   if (!colour) return std::nullopt;
@@ -451,18 +460,9 @@ std::optional<StoredTile> TiffSource::fetch_tile(int level, uint32_t tx, uint32_
   const uint64_t stored_bytes = TIFFGetStrileByteCount(tif, index);
   if (stored_bytes == 0 || stored_bytes > limit) return std::nullopt;
 
-  if (!stored.jpeg_tables) {
-    uint32_t table_bytes = 0;
-    const void* table_data = nullptr;
-    auto tables = std::make_shared<std::string>();
-    if (TIFFGetField(tif, TIFFTAG_JPEGTABLES, &table_bytes, &table_data) && table_data) {
-      tables->assign(static_cast<const char*>(table_data), table_bytes);
-    }
-    stored.jpeg_tables = std::move(tables);
-  }
   StoredTile tile;
   tile.bytes = read_raw_tile(level, index, stored_bytes, tx, ty);
-  tile.tables = stored.jpeg_tables;
+  tile.tables = jpeg_tables(level);
   tile.colour = *colour;
   tile.stored_width = li.tile_width;
   tile.stored_height = li.tile_height;

@@ -54,6 +54,8 @@ class TiffSource final : public ImageSource {
   // What a JPEG level's tiles hold, or nullopt when they are not decoded the
   // way decode_stored_tile() decodes.
   std::optional<JpegColour> jpeg_colour(const Level& level) const;
+  // Of the selected level (select_level() first).
+  const std::shared_ptr<const std::string>& jpeg_tables(int level);
   std::string read_raw_tile(int level, uint32_t index, uint64_t limit, uint32_t tx, uint32_t ty);
   Raster read_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty);
   Raster read_strip_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty);
