@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "common/error.hpp"
@@ -118,16 +119,36 @@ Query zoomify_tile_query(const ZoomifyRequest& request, const ImageInfo& info, u
                           request.tier, tiers.size() - 1));
   }
   const ZoomifyTier& tier = tiers[size_t(request.tier)];
-  if (request.x >= tier.tiles_across || request.y >= tier.tiles_down) {
+  // OpenSeadragon counts a tier's tiles from its exact size (1537 / 2 =
+  // 768.5 rows: 4 tiles of 256) where tiers are whole pixels (768: 3 tiles),
+  // so it may ask for one more column or row. That sliver is the image's
+  // last full-resolution column or row (the tile before it already runs to
+  // the edge): served 1 pixel wide or high rather than refused.
+  const auto exact_tiles = [&](uint32_t full) {
+    return uint32_t(std::ceil(double(full) / tier.level.scale / tile_size));
+  };
+  const uint32_t across = std::max(tier.tiles_across, exact_tiles(info.width));
+  const uint32_t down = std::max(tier.tiles_down, exact_tiles(info.height));
+  if (request.x >= across || request.y >= down) {
     not_found(fmt::format("Zoomify tile {}-{}-{} does not exist; tier {} has {}x{} tiles",
                           request.tier, request.x, request.y, request.tier, tier.tiles_across,
                           tier.tiles_down));
   }
-  const uint32_t x = request.x * tile_size;
-  const uint32_t y = request.y * tile_size;
-  return level_rect_query(info, tier.level, x, y, std::min(tile_size, tier.level.width - x),
-                          std::min(tile_size, tier.level.height - y), request.identifier,
-                          request.format);
+  const bool sliver_x = request.x >= tier.tiles_across, sliver_y = request.y >= tier.tiles_down;
+  const uint32_t x = std::min(request.x, tier.tiles_across - 1) * tile_size;
+  const uint32_t y = std::min(request.y, tier.tiles_down - 1) * tile_size;
+  Query query = level_rect_query(info, tier.level, x, y, std::min(tile_size, tier.level.width - x),
+                                 std::min(tile_size, tier.level.height - y), request.identifier,
+                                 request.format);
+  if (sliver_x) {
+    query.region.x = info.width - 1, query.region.w = 1;
+    query.size.w = 1;
+  }
+  if (sliver_y) {
+    query.region.y = info.height - 1, query.region.h = 1;
+    query.size.h = 1;
+  }
+  return query;
 }
 
 }  // namespace tessera

@@ -218,6 +218,26 @@ TEST(ZoomifyTiles, TheTileGroupNumberIsNotChecked) {
             zoomify_tile_query(tile("im", 0, 2, 3, 2), info, 256));
 }
 
+// OpenSeadragon counts tier 2 of a 1000x1537 image as 768.5 rows high, 4
+// tiles of 256, where the tier has 768 rows (3 tiles): the 4th row is the
+// image's last full-resolution row, not a 404.
+TEST(ZoomifyTiles, TheSliverRowOpenSeadragonCountsIsServed) {
+  const ImageInfo info = pyramid(1000, 1537);
+  Query q = zoomify_tile_query(tile("im", 0, 2, 0, 3), info, 256);
+  EXPECT_EQ(q.region, (RegionSpec{RegionSpec::Kind::Pixels, 0, 1536, 512, 1}));
+  EXPECT_EQ(q.size.w, 256);
+  EXPECT_EQ(q.size.h, 1);
+  const Plan plan = plan_image(q, info, {});
+  EXPECT_EQ(plan.out_width, 256u);
+  EXPECT_EQ(plan.out_height, 1u);
+  // The regular last row still runs to the image's edge.
+  q = zoomify_tile_query(tile("im", 0, 2, 1, 2), info, 256);
+  EXPECT_EQ(q.region, (RegionSpec{RegionSpec::Kind::Pixels, 512, 1024, 488, 513}));
+  // No further: beyond the exact size, and where the width divides evenly.
+  EXPECT_EQ(status_of([&] { zoomify_tile_query(tile("im", 0, 2, 0, 4), info, 256); }), 404);
+  EXPECT_EQ(status_of([&] { zoomify_tile_query(tile("im", 0, 2, 2, 0), info, 256); }), 404);
+}
+
 TEST(ZoomifyTiles, MissingTiersAndTilesAreNotFound) {
   const ImageInfo info = pyramid(1000, 700);
   EXPECT_EQ(status_of([&] { zoomify_tile_query(tile("im", 0, 3, 0, 0), info, 256); }), 404);
