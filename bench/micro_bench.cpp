@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -46,8 +48,10 @@ const fs::path& images() {
 }
 
 // Tiles of level 0 around the middle, a different one each iteration so
-// libtiff's and the CPU's caches do not flatter the decoder.
-void decode_tiles(benchmark::State& state, const char* file) {
+// libtiff's and the CPU's caches do not flatter the decoder; `decode` makes
+// the pixels of one (by default the source's own tile()).
+using TileDecoder = std::function<Raster(ImageSource&, uint32_t tx, uint32_t ty)>;
+void decode_tiles(benchmark::State& state, const char* file, const TileDecoder& decode = {}) {
   const fs::path path = images() / file;
   if (!fs::exists(path)) {
     state.SkipWithError(("missing " + path.string()).c_str());
@@ -58,9 +62,9 @@ void decode_tiles(benchmark::State& state, const char* file) {
   const uint32_t across = level.tiles_across(), down = level.tiles_down();
   uint32_t n = 0;
   for (auto _ : state) {
-    const uint32_t tx = across / 2 + n % 8, ty = down / 2 + (n / 8) % 8;
+    const uint32_t tx = (across / 2 + n % 8) % across, ty = (down / 2 + (n / 8) % 8) % down;
     ++n;
-    Raster tile = source->tile(0, tx % across, ty % down);
+    Raster tile = decode ? decode(*source, tx, ty) : source->tile(0, tx, ty);
     benchmark::DoNotOptimize(tile.data());
   }
   state.SetItemsProcessed(state.iterations());
@@ -75,27 +79,11 @@ void BM_DecodeTile_Jp2(benchmark::State& state) { decode_tiles(state, "photo.jp2
 // The same JPEG-TIFF tiles, from their stored bytes through TurboJPEG rather
 // than through libtiff's scanline decoder.
 void BM_DecodeTile_JpegTiffStoredBytes(benchmark::State& state) {
-  const fs::path path = images() / "photo_jpeg.tif";
-  if (!fs::exists(path)) {
-    state.SkipWithError(("missing " + path.string()).c_str());
-    return;
-  }
-  std::unique_ptr<ImageSource> source = open_image(path);
-  const LevelInfo& level = source->info().levels.at(0);
-  const uint32_t across = level.tiles_across(), down = level.tiles_down();
-  uint32_t n = 0;
-  for (auto _ : state) {
-    const uint32_t tx = across / 2 + n % 8, ty = down / 2 + (n / 8) % 8;
-    ++n;
-    const auto stored = source->stored_tile(0, tx % across, ty % down);
-    if (!stored) {
-      state.SkipWithError("tile not stored as JPEG");
-      return;
-    }
-    Raster tile = decode_jpeg(stored->bytes);
-    benchmark::DoNotOptimize(tile.data());
-  }
-  state.SetItemsProcessed(state.iterations());
+  decode_tiles(state, "photo_jpeg.tif", [](ImageSource& source, uint32_t tx, uint32_t ty) {
+    const auto stored = source.stored_tile(0, tx, ty);
+    if (!stored) throw std::runtime_error("tile not stored as JPEG");
+    return decode_jpeg(stored->bytes);
+  });
 }
 BENCHMARK(BM_DecodeTile_JpegTiffStoredBytes)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DecodeTile_JpegTiff)->Unit(benchmark::kMicrosecond);

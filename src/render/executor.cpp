@@ -46,9 +46,7 @@ Raster read_tiles(ImageSource& source, int level_index, const PixelRect& rect) {
       p.whole = p.x == 0 && p.y == 0 && p.w == tile_w && p.h == tile_h;
       if (p.whole) p.decoded = source.kept_tile(level_index, tx, ty);
       if (!p.decoded) p.stored = source.fetch_tile(level_index, tx, ty);
-      if (!p.decoded && !p.stored) {
-        p.decoded = std::make_shared<const Raster>(source.tile(level_index, tx, ty));
-      }
+      if (!p.decoded && !p.stored) p.decoded = source.shared_tile(level_index, tx, ty);
       pieces.push_back(std::move(p));
     }
   }
@@ -111,8 +109,15 @@ Raster read_rect(ImageSource& source, int level_index, const PixelRect& rect) {
 // rather than painting them white.
 bool format_has_alpha(Format format) { return format != Format::Jpeg; }
 
-// Any source's samples as what the later steps and the encoders take: sRGB or
-// grey, 8- or 16-bit, at most one alpha band.
+// Whether a source's samples are already what the later steps and the
+// encoders take: sRGB or grey, 8- or 16-bit, at most one alpha band.
+bool displayable_as_stored(const ImageInfo& info) {
+  return info.colour_space != ColourSpace::Cielab &&
+         (info.sample_type == SampleType::U8 || info.sample_type == SampleType::U16) &&
+         (info.colour_space != ColourSpace::Multiband || info.bands <= 4);
+}
+
+// Any source's samples as what the later steps and the encoders take.
 Raster to_displayable(Raster pixels, const ImageInfo& info) {
   if (info.colour_space == ColourSpace::Cielab) return cielab_to_srgb(pixels);
   if (pixels.sample_type() == SampleType::U32 || pixels.sample_type() == SampleType::F32) {
@@ -169,11 +174,8 @@ std::string render_image(ImageSource& source, const Plan& plan, const RenderOpti
     // A stored tile as it is, re-encoded: straight from the decoded tile
     // (perhaps the cache's own), without a copy.
     const ImageInfo& info = source.info();
-    const bool displayable =
-        info.colour_space != ColourSpace::Cielab &&
-        (info.sample_type == SampleType::U8 || info.sample_type == SampleType::U16) &&
-        (info.colour_space != ColourSpace::Multiband || info.bands <= 4);
-    if (displayable && (format_has_alpha(plan.format) || !has_alpha_band(info.bands))) {
+    if (displayable_as_stored(info) &&
+        (format_has_alpha(plan.format) || !has_alpha_band(info.bands))) {
       const std::shared_ptr<const Raster> tile =
           source.shared_tile(index->level, index->tx, index->ty);
       if (tile->bands() == info.bands && tile->sample_type() == info.sample_type) {
