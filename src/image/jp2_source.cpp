@@ -12,8 +12,13 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <tuple>
 
 #include "common/error.hpp"
+#include "image/jp2_codestream.hpp"
 
 namespace tessera {
 
@@ -78,6 +83,7 @@ struct BoxFacts {
   double dpi_x = 0, dpi_y = 0;
   std::string icc;          // a colour specification box's ICC profile (methods 2 and 3)
   uint64_t codestream = 0;  // where the contiguous codestream box's content starts
+  uint64_t codestream_end = 0;
   bool has_codestream = false;
 };
 
@@ -85,15 +91,15 @@ struct BoxFacts {
 
 // The file stays open for the life of the source; every decode reads it
 // through its own offset, so decodes never share a stream.
-struct Jp2Source::File {
+struct Jp2Source::File final : ByteReader {
   int fd = -1;
   uint64_t size = 0;
 
-  ~File() {
+  ~File() override {
     if (fd >= 0) ::close(fd);
   }
 
-  bool read_at(uint64_t offset, void* out, std::size_t n) const {
+  bool read_at(uint64_t offset, void* out, std::size_t n) const override {
     if (offset > size || n > size - offset) return false;
     auto* p = static_cast<uint8_t*>(out);
     while (n > 0) {
@@ -161,6 +167,7 @@ BoxFacts read_jp2_boxes(const auto& file) {
   for (int i = 0; i < kMaxBoxes && read_box(file, pos, file.size, top); ++i, pos = top.end) {
     if (is(top, "jp2c")) {
       facts.codestream = top.content;
+      facts.codestream_end = top.end;
       facts.has_codestream = true;
       break;
     }
@@ -219,94 +226,6 @@ BoxFacts read_jp2_boxes(const auto& file) {
   return facts;
 }
 
-// How a component is coded, from the main header's COD or COC segment.
-struct CodingStyle {
-  int resolutions = 0;
-  int block_w = 6, block_h = 6;                                      // log2
-  std::array<uint8_t, OPJ_J2K_MAXRLVLS> precinct_w{}, precinct_h{};  // log2, per resolution
-};
-
-// The declared geometry, read from the main header before OpenJPEG
-// allocates for it. (OpenJPEG's own codestream info cannot stand in: 2.5
-// copies only part of the precinct sizes into it.)
-struct MainHeader {
-  bool complete = false;
-  bool high_throughput = false;  // HTJ2K (Part 15): Rsiz bit 14 or a CAP marker
-  uint64_t width = 0, height = 0, x0 = 0, y0 = 0;
-  uint64_t tile_w = 0, tile_h = 0, tile_x0 = 0, tile_y0 = 0;
-  std::vector<std::array<uint32_t, 2>> subsampling;
-  CodingStyle cod;
-  std::vector<CodingStyle> coc;  // per component; resolutions == 0 where COD applies
-};
-
-// SPcod / SPcoc: decomposition levels, code-block size, style, transform,
-// then precinct sizes when `precincts` is set.
-bool read_coding_style(const uint8_t* p, std::size_t n, bool precincts, CodingStyle& style) {
-  if (n < 5 || p[0] > 32) return false;
-  style.resolutions = p[0] + 1;
-  style.block_w = (p[1] & 0x0f) + 2;
-  style.block_h = (p[2] & 0x0f) + 2;
-  for (int r = 0; r < style.resolutions; ++r) {
-    uint8_t sizes = 0xff;  // 2^15 x 2^15: no precinct partition
-    if (precincts) {
-      if (n < 5 + std::size_t(style.resolutions)) return false;
-      sizes = p[5 + r];
-    }
-    style.precinct_w[r] = std::min(sizes & 0x0f, 15);
-    style.precinct_h[r] = std::min(sizes >> 4, 15);
-  }
-  return true;
-}
-
-MainHeader read_main_header(const auto& file, uint64_t soc) {
-  MainHeader h;
-  uint8_t marker[4];
-  if (!file.read_at(soc, marker, 2) || be16(marker) != 0xff4f) return h;
-  uint64_t pos = soc + 2;
-  bool siz = false, cod = false;
-  std::vector<uint8_t> body;
-  for (int count = 0; count < 65536 && file.read_at(pos, marker, 4); ++count) {
-    const uint32_t code = be16(marker), length = be16(marker + 2);
-    if (code == 0xff90 || code == 0xff93 || (code & 0xff00) != 0xff00 || length < 2) break;
-    if (code == 0xff50) h.high_throughput = true;
-    if (code == 0xff51 || code == 0xff52 || code == 0xff53) {
-      body.resize(length - 2);
-      if (!file.read_at(pos + 4, body.data(), body.size())) break;
-      const uint8_t* b = body.data();
-      const std::size_t n = body.size();
-      if (code == 0xff51) {
-        if (n < 36) return h;
-        h.high_throughput = h.high_throughput || (be16(b) & 0x4000) != 0;
-        h.width = be32(b + 2), h.height = be32(b + 6), h.x0 = be32(b + 10), h.y0 = be32(b + 14);
-        h.tile_w = be32(b + 18), h.tile_h = be32(b + 22);
-        h.tile_x0 = be32(b + 26), h.tile_y0 = be32(b + 30);
-        const uint32_t components = be16(b + 34);
-        if (n < 36 + 3 * std::size_t(components)) return h;
-        for (uint32_t c = 0; c < components; ++c) {
-          h.subsampling.push_back({b[36 + 3 * c + 1], b[36 + 3 * c + 2]});
-        }
-        h.coc.resize(components);
-        siz = true;
-      } else if (code == 0xff52) {
-        if (n < 5 || !read_coding_style(b + 5, n - 5, b[0] & 1, h.cod)) return h;
-        cod = true;
-      } else if (siz) {
-        const std::size_t index_bytes = h.coc.size() < 257 ? 1 : 2;
-        if (n < index_bytes + 1) return h;
-        const uint32_t c = index_bytes == 1 ? b[0] : be16(b);
-        if (c >= h.coc.size() || !read_coding_style(b + index_bytes + 1, n - index_bytes - 1,
-                                                    b[index_bytes] & 1, h.coc[c])) {
-          return h;
-        }
-      }
-    }
-    pos += 2 + length;
-  }
-  h.complete = siz && cod && h.tile_w > 0 && h.tile_h > 0 && h.width > h.tile_x0 &&
-               h.height > h.tile_y0 && h.width > h.x0 && h.height > h.y0;
-  return h;
-}
-
 // Refuses headers whose bookkeeping alone would exceed the budgets: per tile
 // and component while OpenJPEG reads the main header, and per precinct and
 // code-block of one whole codestream tile, over every resolution and
@@ -323,7 +242,7 @@ void check_declared_size(const MainHeader& h) {
   const double tile_h = double(std::min(h.tile_h, h.height - h.y0));
   double total = 0;
   for (std::size_t c = 0; c < h.subsampling.size(); ++c) {
-    const CodingStyle& style = h.coc[c].resolutions > 0 ? h.coc[c] : h.cod;
+    const CodingStyle& style = h.style(c);
     const double comp_w = std::ceil(tile_w / std::max(1u, h.subsampling[c][0]));
     const double comp_h = std::ceil(tile_h / std::max(1u, h.subsampling[c][1]));
     for (int r = 0; r < style.resolutions; ++r) {
@@ -350,6 +269,28 @@ void check_declared_size(const MainHeader& h) {
   }
 }
 
+// The sources of one file (a pool lends several) share its packet index,
+// while the file is the same.
+std::shared_ptr<const Jp2PacketIndex> shared_packet_index(
+    const struct stat& st, const std::function<std::shared_ptr<const Jp2PacketIndex>()>& make) {
+  using Key = std::tuple<dev_t, ino_t, off_t, int64_t, int64_t>;
+  static std::mutex mutex;
+  static std::map<Key, std::weak_ptr<const Jp2PacketIndex>> indexes;
+  const Key key{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = indexes.find(key); it != indexes.end()) {
+      if (auto index = it->second.lock()) return index;
+    }
+  }
+  auto index = make();
+  if (!index) return index;
+  std::lock_guard lock(mutex);
+  std::erase_if(indexes, [](const auto& entry) { return entry.second.expired(); });
+  indexes[key] = index;
+  return index;
+}
+
 }  // namespace
 
 // One decode: a stream and a fresh codec that has read the main header. The
@@ -366,14 +307,17 @@ struct Jp2Source::Decoder {
     void operator()(opj_image_t* p) const { opj_image_destroy(p); }
   };
   std::string error;
-  const File* file;
+  const ByteReader* source;
+  uint64_t size = 0;
   uint64_t position = 0;
   // Declared so that the image goes first and the stream last.
   std::unique_ptr<opj_stream_t, FreeStream> stream;
   std::unique_ptr<opj_codec_t, FreeCodec> codec;
   std::unique_ptr<opj_image_t, FreeImage> image;
 
-  Decoder(const File& source, bool raw, int layers, int threads) : file(&source) {
+  // Reads `bytes` bytes of `from`: the file, or a codestream in memory.
+  Decoder(const ByteReader& from, uint64_t bytes, bool raw, int layers, int threads)
+      : source(&from), size(bytes) {
     codec.reset(opj_create_decompress(raw ? OPJ_CODEC_J2K : OPJ_CODEC_JP2));
     if (!codec) throw Error(500, "cannot create a JPEG 2000 decoder");
     opj_set_error_handler(codec.get(), &Decoder::on_error, this);
@@ -390,7 +334,7 @@ struct Jp2Source::Decoder {
     stream.reset(opj_stream_create(kStreamChunk, OPJ_TRUE));
     if (!stream) throw Error(500, "cannot create a JPEG 2000 stream");
     opj_stream_set_user_data(stream.get(), this, nullptr);
-    opj_stream_set_user_data_length(stream.get(), file->size);
+    opj_stream_set_user_data_length(stream.get(), size);
     opj_stream_set_read_function(stream.get(), &Decoder::read);
     opj_stream_set_skip_function(stream.get(), &Decoder::skip);
     opj_stream_set_seek_function(stream.get(), &Decoder::seek);
@@ -410,10 +354,9 @@ struct Jp2Source::Decoder {
   // The stream over the shared file, at this decode's own position.
   static OPJ_SIZE_T read(void* buffer, OPJ_SIZE_T n, void* user) {
     auto* self = static_cast<Decoder*>(user);
-    const uint64_t size = self->file->size;
-    if (self->position >= size) return OPJ_SIZE_T(-1);
-    const std::size_t take = std::size_t(std::min<uint64_t>(n, size - self->position));
-    if (!self->file->read_at(self->position, buffer, take)) return OPJ_SIZE_T(-1);
+    if (self->position >= self->size) return OPJ_SIZE_T(-1);
+    const std::size_t take = std::size_t(std::min<uint64_t>(n, self->size - self->position));
+    if (!self->source->read_at(self->position, buffer, take)) return OPJ_SIZE_T(-1);
     self->position += take;
     return take;
   }
@@ -425,7 +368,7 @@ struct Jp2Source::Decoder {
   }
   static OPJ_BOOL seek(OPJ_OFF_T offset, void* user) {
     auto* self = static_cast<Decoder*>(user);
-    if (offset < 0 || uint64_t(offset) > self->file->size) return OPJ_FALSE;
+    if (offset < 0 || uint64_t(offset) > self->size) return OPJ_FALSE;
     self->position = uint64_t(offset);
     return OPJ_TRUE;
   }
@@ -479,7 +422,7 @@ Jp2Source::Jp2Source(const std::filesystem::path& path, Jp2Options options)
   // an image (the samples come out shifted); the whole level decodes right.
   decode_whole_levels_ = header.high_throughput;
 
-  Decoder decoder(*file_, raw_codestream_, 0, 1);
+  Decoder decoder(*file_, file_->size, raw_codestream_, 0, 1);
   const opj_image_t& image = *decoder.image;
   if (image.x1 <= image.x0 || image.y1 <= image.y0 || image.numcomps == 0 || !image.comps) {
     decoder.fail("corrupt JPEG 2000: empty image");
@@ -567,6 +510,12 @@ Jp2Source::Jp2Source(const std::filesystem::path& path, Jp2Options options)
   // OpenJPEG rewrites the image's components when it applies a palette or a
   // channel definition, which a reused decoder then trips over.
   single_tile_ = uint64_t(cstr->tw) * cstr->th == 1 && facts.palette_columns == 0 && !cdef_;
+  if (single_tile_ && !decode_whole_levels_ && options_.packet_index) {
+    packets_ = shared_packet_index(st, [&] {
+      return Jp2PacketIndex::read(*file_, facts.codestream,
+                                  raw_codestream_ ? file_->size : facts.codestream_end, header);
+    });
+  }
   const bool tiled =
       uint64_t(cstr->tw) * cstr->th > 1 && cstr->tx0 == 0 && cstr->ty0 == 0 && x0_ == 0 && y0_ == 0;
   for (uint32_t level = 0; level < resolutions; ++level) {
@@ -673,15 +622,27 @@ Raster Jp2Source::decode_area(int level, uint32_t lx, uint32_t ly, uint32_t w, u
   // part of a decode. So an untiled file's decoder is kept for the next
   // decode of the same level and layers (a viewer asks many at once).
   const int layers = layers_decoded();
-  const bool reusable = single_tile_ && !decode_whole_levels_;
+  const bool reusable = single_tile_ && !decode_whole_levels_ && !packets_;
   std::unique_ptr<Decoder> decoder;
-  if (reusable && kept_ && kept_level_ == level && kept_layers_ == layers) {
+  // With a packet index, OpenJPEG gets only the packets this area needs.
+  std::vector<uint8_t> sparse;
+  std::optional<MemoryReader> sparse_reader;
+  if (packets_) {
+    sparse = packets_->sparse_codestream(*file_, level, layers, ax0, ay0, ax1, ay1);
+    sparse_reader.emplace(sparse);
+    decoder =
+        std::make_unique<Decoder>(*sparse_reader, sparse.size(), true, layers, options_.threads);
+    if (!opj_set_decoded_resolution_factor(decoder->codec.get(), OPJ_UINT32(level))) {
+      decoder->fail(fmt::format("corrupt JPEG 2000: cannot reduce to level {}", level));
+    }
+  } else if (reusable && kept_ && kept_level_ == level && kept_layers_ == layers) {
     decoder = std::move(kept_);
     kept_decoder_bytes -= file_->size;
     decoder->error.clear();
   } else {
     drop_kept_decoder();
-    decoder = std::make_unique<Decoder>(*file_, raw_codestream_, layers, options_.threads);
+    decoder =
+        std::make_unique<Decoder>(*file_, file_->size, raw_codestream_, layers, options_.threads);
     if (!opj_set_decoded_resolution_factor(decoder->codec.get(), OPJ_UINT32(level))) {
       decoder->fail(fmt::format("corrupt JPEG 2000: cannot reduce to level {}", level));
     }

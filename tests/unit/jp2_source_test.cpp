@@ -14,6 +14,7 @@
 
 #include "common/error.hpp"
 #include "image/image_source.hpp"
+#include "image/jp2_codestream.hpp"
 #include "support/test_images.hpp"
 
 namespace tessera {
@@ -448,7 +449,9 @@ TEST_F(Jp2SourceTest, ReusedDecodersGiveWhatFreshOnesGive) {
   const Raster picture = make_textured(kWidth, kHeight, 3);
   write_pnm(file("reuse.ppm"), picture);
   compress_ghent(file("reuse.ppm"), file("reuse.jp2"));
-  Jp2Source reused(file("reuse.jp2"));
+  // The packet index would serve this file (see SparseCodestreams...).
+  Jp2Source reused(file("reuse.jp2"), Jp2Options{.packet_index = false});
+  ASSERT_FALSE(reused.reads_packets());
   std::mt19937 random(7);
   for (int i = 0; i < 24; ++i) {
     const int level = i < 8 ? 0 : int(random() % 3);
@@ -457,10 +460,92 @@ TEST_F(Jp2SourceTest, ReusedDecodersGiveWhatFreshOnesGive) {
     const uint32_t w = 1 + random() % std::min(li.width, 300u);
     const uint32_t h = 1 + random() % std::min(li.height, 300u);
     const uint32_t x = random() % (li.width - w + 1), y = random() % (li.height - h + 1);
-    Jp2Source fresh(file("reuse.jp2"), Jp2Options{.layers = i < 16 ? 0 : -1});
+    Jp2Source fresh(file("reuse.jp2"),
+                    Jp2Options{.layers = i < 16 ? 0 : -1, .packet_index = false});
     EXPECT_TRUE(identical(reused.region(level, x, y, w, h), fresh.region(level, x, y, w, h)))
         << "request " << i << ": level " << level << " " << x << "," << y << "," << w << "," << h;
   }
+}
+
+// Untiled codestreams with packet lengths are decoded from the packets an
+// area needs: for every progression order, with and without SOP and EPH
+// markers, tile-parts, an image offset and quality layers, every area at
+// every level decodes to exactly what OpenJPEG makes of the whole codestream.
+TEST_F(Jp2SourceTest, SparseCodestreamsDecodeAsTheWholeOne) {
+  const Raster picture = make_textured(kWidth, kHeight, 3);
+  write_pnm(file("sparse.ppm"), picture);
+  const std::vector<std::vector<std::string>> variants = {
+      {"-p", "LRCP"},
+      {"-p", "RLCP", "-SOP", "-EPH"},
+      {"-p", "RPCL", "-SOP", "-TP", "R"},
+      {"-p", "PCRL", "-EPH", "-d", "13,7"},
+      {"-p", "CPRL", "-SOP", "-EPH", "-TP", "C"},
+  };
+  std::mt19937 random(11);
+  for (std::size_t v = 0; v < variants.size(); ++v) {
+    const std::string name = fmt::format("sparse{}.jp2", v);
+    // 5 resolutions, 3 quality layers, precincts from 64 down to 4 samples.
+    std::vector<std::string> args = {"-I", "-n",    "5",   "-r", "80,20,5", "-c", "[64,64],[32,32]",
+                                     "-b", "16,16", "-PLT"};
+    args.insert(args.end(), variants[v].begin(), variants[v].end());
+    compress(file("sparse.ppm"), file(name), args);
+    for (const int layers : {0, -1}) {
+      Jp2Source sparse(file(name), Jp2Options{.layers = layers});
+      Jp2Source whole(file(name), Jp2Options{.layers = layers, .packet_index = false});
+      ASSERT_TRUE(sparse.reads_packets()) << name;
+      ASSERT_FALSE(whole.reads_packets());
+      for (int level = 0; level < int(sparse.info().levels.size()); ++level) {
+        EXPECT_TRUE(identical(read_level(sparse, level), read_level(whole, level)))
+            << name << " level " << level;
+        const LevelInfo& li = sparse.info().levels[level];
+        for (int i = 0; i < 6; ++i) {
+          const uint32_t w = 1 + random() % std::min(li.width, 200u);
+          const uint32_t h = 1 + random() % std::min(li.height, 200u);
+          const uint32_t x = random() % (li.width - w + 1), y = random() % (li.height - h + 1);
+          EXPECT_TRUE(identical(sparse.region(level, x, y, w, h), whole.region(level, x, y, w, h)))
+              << name << " layers " << layers << " level " << level << " " << x << "," << y << ","
+              << w << "," << h;
+        }
+      }
+    }
+  }
+
+  // Without packet lengths, or with tiles, OpenJPEG reads as before.
+  compress(file("sparse.ppm"), file("no_plt.jp2"), {"-n", "5", "-c", "[64,64],[32,32]"});
+  EXPECT_FALSE(Jp2Source(file("no_plt.jp2")).reads_packets());
+  compress(file("sparse.ppm"), file("tiled_plt.jp2"), {"-n", "3", "-t", "256,256", "-PLT"});
+  EXPECT_FALSE(Jp2Source(file("tiled_plt.jp2")).reads_packets());
+}
+
+// What a small area's codestream holds: a small part of the file, and for
+// the whole image at full resolution every byte of the original's packets.
+TEST_F(Jp2SourceTest, SparseCodestreamsHoldOnlyWhatTheAreaNeeds) {
+  write_pnm(file("sizes.ppm"), make_textured(kWidth, kHeight, 3));
+  compress(file("sizes.ppm"), file("sizes.j2k"),
+           {"-n", "5", "-r", "20,5", "-c", "[64,64],[32,32]", "-b", "16,16", "-PLT", "-SOP"});
+  const std::string bytes = read_bytes(file("sizes.j2k"));
+  const std::vector<uint8_t> data(bytes.begin(), bytes.end());
+  const MemoryReader reader(data);
+  const MainHeader header = read_main_header(reader, 0);
+  ASSERT_TRUE(header.complete);
+  EXPECT_EQ(header.layers, 2);
+  EXPECT_TRUE(header.sop);
+  const auto index = Jp2PacketIndex::read(reader, 0, data.size(), header);
+  ASSERT_TRUE(index);
+  // 2 layers of 3 components at 5 resolutions, each resolution cut into
+  // 10x7 precincts (opj_compress halves the last precinct size given for
+  // every lower resolution: 64 on 600x420, 32 on 300x210, ... 4 on 38x27).
+  EXPECT_EQ(index->packets(), 2u * 3 * 5 * 10 * 7);
+  // Everything: the original but its PLT markers (at most 3 bytes a length).
+  const auto all = index->sparse_codestream(reader, 0, 0, 0, 0, kWidth, kHeight);
+  EXPECT_LT(all.size(), data.size());
+  EXPECT_GT(all.size(), data.size() - 3 * index->packets() - 64);
+  const auto corner = index->sparse_codestream(reader, 0, 0, 0, 0, 16, 16);
+  EXPECT_LT(corner.size(), data.size() / 5);
+  const auto reduced = index->sparse_codestream(reader, 3, 0, 0, 0, kWidth, kHeight);
+  EXPECT_LT(reduced.size(), data.size() / 5);
+  const auto one_layer = index->sparse_codestream(reader, 0, 1, 0, 0, kWidth, kHeight);
+  EXPECT_LT(one_layer.size(), all.size());
 }
 
 // 4:2:0 YCbCr from a raw file: the chroma planes are a quarter the size and
