@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -17,12 +18,16 @@
 
 #include "cache/lru_cache.hpp"
 #include "cache/response_cache.hpp"
+#include "cache/tile_cache.hpp"
 #include "encode/encoder.hpp"
 #include "encode/jpeg.hpp"
 #include "image/image_source.hpp"
+#include "image/jpeg_entry_points.hpp"
+#include "image/stored_tile.hpp"
 #include "process/resample.hpp"
 #include "render/executor.hpp"
 #include "render/planner.hpp"
+#include "serve/file_info.hpp"
 #include "support/test_images.hpp"
 
 namespace fs = std::filesystem;
@@ -85,6 +90,36 @@ void BM_DecodeTile_JpegTiffStoredBytes(benchmark::State& state) {
     return decode_jpeg(stored->bytes);
   });
 }
+// The bottom-right quarter of a tile, as the top-left tile of a region cut
+// from four needs it: decoded from the stored stream (everything before the
+// window Huffman-decoded), through the tile's entry points (only the
+// window's MCUs), and what making the entry points costs.
+void decode_corner(benchmark::State& state, bool entry_points) {
+  decode_tiles(state, "photo_jpeg.tif", [&](ImageSource& source, uint32_t tx, uint32_t ty) {
+    const auto stored = source.fetch_tile(0, tx, ty);
+    if (!stored) throw std::runtime_error("tile not stored as JPEG");
+    static std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const JpegEntryPoints>> kept;
+    std::shared_ptr<const JpegEntryPoints>& entries = kept[{tx, ty}];
+    if (entry_points && !entries) entries = index_jpeg_tile(*stored);
+    const uint32_t half_w = stored->stored_width / 2, half_h = stored->stored_height / 2;
+    Raster out(half_w, half_h, stored->bands());
+    decode_stored_tile(*stored, half_w, half_h, half_w, half_h, out.data(), out.stride(),
+                       entry_points ? entries.get() : nullptr);
+    return out;
+  });
+}
+void BM_DecodeCorner_Stream(benchmark::State& state) { decode_corner(state, false); }
+void BM_DecodeCorner_EntryPoints(benchmark::State& state) { decode_corner(state, true); }
+void BM_IndexJpegTile(benchmark::State& state) {
+  decode_tiles(state, "photo_jpeg.tif", [](ImageSource& source, uint32_t tx, uint32_t ty) {
+    const auto stored = source.fetch_tile(0, tx, ty);
+    if (!stored || !index_jpeg_tile(*stored)) throw std::runtime_error("no entry points");
+    return Raster(1, 1, 1);
+  });
+}
+BENCHMARK(BM_DecodeCorner_Stream)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DecodeCorner_EntryPoints)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_IndexJpegTile)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DecodeTile_JpegTiffStoredBytes)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DecodeTile_JpegTiff)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DecodeTile_DeflateTiff)->Unit(benchmark::kMicrosecond);
@@ -206,8 +241,13 @@ BENCHMARK(BM_JpegTile_DecodeEncode)->Unit(benchmark::kMicrosecond);
 // image scaled to 1000 wide (what "whole" costs before its response is
 // cached). Wall time: the region's tiles decode on every core (run with
 // `taskset -c 0` to see the cost on one).
-void render_request(benchmark::State& state, bool whole) {
-  std::unique_ptr<ImageSource> source = open_image(images() / "photo_jpeg.tif");
+// With `cached`, through the server's tile cache (its default 5 MB share):
+// after the first round its tiles' entry points are kept.
+void render_request(benchmark::State& state, bool whole, bool cached = false) {
+  std::unique_ptr<ImageSource> file = open_image(images() / "photo_jpeg.tif");
+  TileCache tiles(cached ? 5 << 20 : 0);
+  CachingSource caching(*file, file_identity(images() / "photo_jpeg.tif"), tiles);
+  ImageSource* source = cached ? static_cast<ImageSource*>(&caching) : file.get();
   const ImageInfo& info = source->info();
   if (info.width < 2048 || info.height < 2048) {
     state.SkipWithError("photo_jpeg.tif is too small for 1024 px regions");
@@ -237,7 +277,11 @@ void render_request(benchmark::State& state, bool whole) {
 
 void BM_Render_Region1024To512(benchmark::State& state) { render_request(state, false); }
 void BM_Render_WholeTo1000(benchmark::State& state) { render_request(state, true); }
+void BM_Render_Region1024To512_Cached(benchmark::State& state) {
+  render_request(state, false, true);
+}
 BENCHMARK(BM_Render_Region1024To512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Render_Region1024To512_Cached)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Render_WholeTo1000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // A response-cache hit from several threads at once: the cost the hot tile

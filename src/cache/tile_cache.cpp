@@ -24,7 +24,18 @@ std::size_t TileKeyHash::operator()(const TileKey& key) const noexcept {
   return h;
 }
 
-TileCache::TileCache(std::size_t budget_bytes) : tiles_(budget_bytes, 16, kTypicalTile) {}
+// A 256x256 tile's entry points (8 per MCU row of 32, 3 components).
+constexpr std::size_t kTypicalEntryPoints = 256 * 10 + 256;
+
+TileCache::TileCache(std::size_t budget_bytes)
+    : tiles_(budget_bytes - budget_bytes / 2, 16, kTypicalTile),
+      entry_points_(budget_bytes / 2, 16, kTypicalEntryPoints) {}
+
+void TileCache::put(const TileKey& key, std::shared_ptr<const JpegEntryPoints> entries) {
+  if (!entries) return;
+  const std::size_t bytes = entries->bytes() + kEntryOverhead;
+  entry_points_.put(key, std::move(entries), bytes);
+}
 
 std::size_t TileCache::charge(const Raster& tile) noexcept {
   return tile.size_bytes() + sizeof(Raster) + kEntryOverhead;

@@ -67,6 +67,17 @@ class ImageSource {
   virtual void keep_tile(int /*level*/, uint32_t /*tx*/, uint32_t /*ty*/, const Raster& /*pixels*/,
                          uint32_t /*x*/, uint32_t /*y*/) {}
 
+  // For sources that keep them (CachingSource): a stored tile's entry
+  // points (jpeg_entry_points.hpp), or null; whether new ones are worth the
+  // Huffman pass that makes them; and new ones, offered for keeping.
+  virtual std::shared_ptr<const JpegEntryPoints> entry_points(int /*level*/, uint32_t /*tx*/,
+                                                              uint32_t /*ty*/) {
+    return nullptr;
+  }
+  virtual bool keeps_entry_points() const noexcept { return false; }
+  virtual void keep_entry_points(int /*level*/, uint32_t /*tx*/, uint32_t /*ty*/,
+                                 std::shared_ptr<const JpegEntryPoints> /*entries*/) {}
+
   // How many quality layers the tile() calls that follow decode, for
   // sources that have them (JPEG 2000), with iipsrv's meaning: n > 0 that
   // many (all when there are fewer), 0 half of them rounded up, -1 all.

@@ -11,9 +11,11 @@
 #include <algorithm>
 #include <csetjmp>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "common/error.hpp"
+#include "image/jpeg_entry_points.hpp"
 
 namespace tessera {
 
@@ -51,9 +53,10 @@ struct Decompressor {
 
 // The libjpeg calls, kept free of C++ objects with destructors since
 // longjmp skips them. Returns nullptr on success, else the reason.
-const char* decode_window(Decompressor& d, const StoredTile& tile, uint32_t x, uint32_t y,
-                          uint32_t w, uint32_t h, uint8_t* out, std::size_t stride,
-                          uint8_t* scratch) {
+// `bytes` is the tile's stream, or one spliced from it (frame_w x frame_h).
+const char* decode_window(Decompressor& d, const StoredTile& tile, const std::string& bytes,
+                          uint32_t frame_w, uint32_t frame_h, uint32_t x, uint32_t y, uint32_t w,
+                          uint32_t h, uint8_t* out, std::size_t stride, uint8_t* scratch) {
   jpeg_decompress_struct* cinfo = &d.cinfo;
   if (setjmp(d.err.jump)) {
     if (d.created) jpeg_abort_decompress(cinfo);
@@ -71,20 +74,20 @@ const char* decode_window(Decompressor& d, const StoredTile& tile, uint32_t x, u
                  static_cast<unsigned long>(tile.tables->size()));
     jpeg_read_header(cinfo, FALSE);  // tables only: they stay in the decompressor
   }
-  jpeg_mem_src(cinfo, reinterpret_cast<const unsigned char*>(tile.bytes.data()),
-               static_cast<unsigned long>(tile.bytes.size()));
+  jpeg_mem_src(cinfo, reinterpret_cast<const unsigned char*>(bytes.data()),
+               static_cast<unsigned long>(bytes.size()));
   if (jpeg_read_header(cinfo, TRUE) != JPEG_HEADER_OK) {
     jpeg_abort_decompress(cinfo);
     return "no image in the tile's stream";
   }
   const int bands = tile.bands();
-  if (cinfo->image_width != tile.stored_width || cinfo->image_height != tile.stored_height ||
+  if (cinfo->image_width != frame_w || cinfo->image_height != frame_h ||
       cinfo->num_components != bands || cinfo->data_precision != 8) {
     std::snprintf(d.err.message, sizeof d.err.message,
                   "the tile's frame is %ux%u with %d components of %d bits, not the stored "
                   "%ux%u with %d of 8",
                   cinfo->image_width, cinfo->image_height, cinfo->num_components,
-                  cinfo->data_precision, tile.stored_width, tile.stored_height, bands);
+                  cinfo->data_precision, frame_w, frame_h, bands);
     jpeg_abort_decompress(cinfo);
     return d.err.message;
   }
@@ -149,7 +152,7 @@ const char* decode_window(Decompressor& d, const StoredTile& tile, uint32_t x, u
 }  // namespace
 
 void decode_stored_tile(const StoredTile& tile, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
-                        uint8_t* out, std::size_t stride) {
+                        uint8_t* out, std::size_t stride, const JpegEntryPoints* entries) {
   if (uint64_t{x} + w > tile.stored_width || uint64_t{y} + h > tile.stored_height || w == 0 ||
       h == 0) {
     throw Error(500, fmt::format("window {},{},{},{} is outside the stored tile of {}x{}", x, y, w,
@@ -158,8 +161,26 @@ void decode_stored_tile(const StoredTile& tile, uint32_t x, uint32_t y, uint32_t
   thread_local Decompressor decompressor;
   thread_local std::vector<uint8_t> scratch;
   scratch.resize(std::size_t(tile.stored_width) * tile.bands());
+  if (entries && entries->width == tile.stored_width && entries->height == tile.stored_height) {
+    // The same margins decode_window() keeps for subsampled chroma, so that
+    // the spliced frame's edges lie outside them.
+    const uint32_t mx = entries->mcu_width > 8 ? entries->mcu_width : 0;
+    const uint32_t my = entries->mcu_height > 8 ? entries->mcu_height : 0;
+    const std::optional<SplicedTile> spliced = splice_jpeg_tile(
+        tile, *entries, x > mx ? x - mx : 0, y > my ? y - my : 0,
+        std::min(x + w + mx, tile.stored_width), std::min(y + h + my, tile.stored_height));
+    if (spliced) {
+      if (const char* failure =
+              decode_window(decompressor, tile, spliced->bytes, spliced->width, spliced->height,
+                            x - spliced->x, y - spliced->y, w, h, out, stride, scratch.data())) {
+        throw Error(500, fmt::format("corrupt JPEG tile: {}", failure));
+      }
+      return;
+    }
+  }
   if (const char* failure =
-          decode_window(decompressor, tile, x, y, w, h, out, stride, scratch.data())) {
+          decode_window(decompressor, tile, tile.bytes, tile.stored_width, tile.stored_height, x, y,
+                        w, h, out, stride, scratch.data())) {
     throw Error(500, fmt::format("corrupt JPEG tile: {}", failure));
   }
 }

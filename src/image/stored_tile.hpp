@@ -28,9 +28,12 @@ struct StoredTile {
 // (`stride` bytes apart; w * bands bytes written per row, nothing else).
 // Rows below the window are never decoded and columns outside it are not
 // inverse-transformed. The result equals the same pixels of a whole decode.
+// With the tile's entry points (jpeg_entry_points.hpp), only the MCUs around
+// the window are Huffman-decoded too.
 // Throws Error(500) with libjpeg's reason on a corrupt stream or a frame that
 // is not the stored tile size.
+struct JpegEntryPoints;
 void decode_stored_tile(const StoredTile& tile, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
-                        uint8_t* out, std::size_t stride);
+                        uint8_t* out, std::size_t stride, const JpegEntryPoints* entries = nullptr);
 
 }  // namespace tessera

@@ -7,6 +7,7 @@
 
 #include "common/error.hpp"
 #include "common/parallel.hpp"
+#include "image/jpeg_entry_points.hpp"
 #include "process/colour.hpp"
 #include "process/rotate.hpp"
 
@@ -27,6 +28,8 @@ Raster read_tiles(ImageSource& source, int level_index, const PixelRect& rect) {
     bool whole;           // the part is the whole tile (as cut at the level's edge)
     std::shared_ptr<const Raster> decoded;
     std::optional<StoredTile> stored;
+    std::shared_ptr<const JpegEntryPoints> entries;  // for a part of a stored tile
+    bool new_entries = false;
   };
   std::vector<Piece> pieces;
   const uint32_t tw = level.tile_width, th = level.tile_height;
@@ -36,7 +39,7 @@ Raster read_tiles(ImageSource& source, int level_index, const PixelRect& rect) {
       const uint32_t ox = tx * tw, oy = ty * th;
       const uint32_t tile_w = std::min(tw, level.width - ox),
                      tile_h = std::min(th, level.height - oy);
-      Piece p{tx, ty, 0, 0, 0, 0, 0, 0, false, nullptr, std::nullopt};
+      Piece p{tx, ty, 0, 0, 0, 0, 0, 0, false, nullptr, std::nullopt, nullptr, false};
       p.x = std::max(rect.x, ox) - ox;
       p.y = std::max(rect.y, oy) - oy;
       p.w = uint32_t(std::min<uint64_t>(right, ox + tile_w) - ox) - p.x;
@@ -47,6 +50,7 @@ Raster read_tiles(ImageSource& source, int level_index, const PixelRect& rect) {
       if (p.whole) p.decoded = source.kept_tile(level_index, tx, ty);
       if (!p.decoded) p.stored = source.fetch_tile(level_index, tx, ty);
       if (!p.decoded && !p.stored) p.decoded = source.shared_tile(level_index, tx, ty);
+      if (p.stored && !p.whole) p.entries = source.entry_points(level_index, tx, ty);
       pieces.push_back(std::move(p));
     }
   }
@@ -70,14 +74,22 @@ Raster read_tiles(ImageSource& source, int level_index, const PixelRect& rect) {
     }
   }
   const std::size_t pixel = std::size_t(bands);
+  // A tile cut into for the first time gets its entry points, where they can
+  // be kept: its next partial decodes Huffman-decode only what they need.
+  const bool index = source.keeps_entry_points();
   parallel_for(to_decode.size(), [&](std::size_t k) {
-    const Piece& p = pieces[to_decode[k]];
+    Piece& p = pieces[to_decode[k]];
+    if (index && !p.whole && !p.entries) {
+      p.entries = index_jpeg_tile(*p.stored);
+      p.new_entries = p.entries != nullptr;
+    }
     decode_stored_tile(*p.stored, p.x, p.y, p.w, p.h, canvas.row(p.at_y) + p.at_x * pixel,
-                       canvas.stride());
+                       canvas.stride(), p.entries.get());
   });
   for (std::size_t i : to_decode) {
     const Piece& p = pieces[i];
     if (p.whole) source.keep_tile(level_index, p.tx, p.ty, canvas, p.at_x, p.at_y);
+    if (p.new_entries) source.keep_entry_points(level_index, p.tx, p.ty, p.entries);
   }
   return canvas;
 }

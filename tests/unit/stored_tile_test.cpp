@@ -3,14 +3,15 @@
 // the same pixels, exactly, for every colour form vips writes.
 
 #include "image/stored_tile.hpp"
+#include "image/jpeg_entry_points.hpp"
 
 #include <gtest/gtest.h>
 
 #include <tiffio.h>
 
 #include <atomic>
-#include <fstream>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <stdexcept>
 
@@ -118,6 +119,86 @@ TEST_F(PartialDecodeTest, AnyWindowEqualsTheWholeDecode) {
   }
 }
 
+// Entry points: a window decoded from the MCUs around it, spliced into a
+// JPEG of their own, equals the same window of a whole decode, for every
+// tile and many windows; and the splice is made where it saves work.
+TEST_F(PartialDecodeTest, WindowsThroughEntryPointsEqualTheWholeDecode) {
+  std::mt19937 rng(17);
+  for (const char* name : {"ycbcr.tif", "rgb.tif", "grey.tif"}) {
+    SCOPED_TRACE(name);
+    TiffSource source(file(name));
+    int spliced = 0, windows = 0;
+    for (int level = 0; level < int(source.info().levels.size()); ++level) {
+      const LevelInfo& li = source.info().levels[level];
+      for (uint32_t ty = 0; ty < li.tiles_down(); ++ty) {
+        for (uint32_t tx = 0; tx < li.tiles_across(); ++tx) {
+          const Raster whole = source.tile(level, tx, ty);
+          std::optional<StoredTile> stored = source.fetch_tile(level, tx, ty);
+          ASSERT_TRUE(stored);
+          const auto entries = index_jpeg_tile(*stored);
+          ASSERT_TRUE(entries) << "level " << level << " tile " << tx << "," << ty;
+          EXPECT_EQ(entries->width, stored->stored_width);
+          for (int i = 0; i < 12; ++i) {
+            // Small windows anywhere, so that most are worth a splice.
+            const uint32_t x = rng() % whole.width(), y = rng() % whole.height();
+            const uint32_t w = 1 + rng() % std::min(whole.width() - x, 48u);
+            const uint32_t h = 1 + rng() % std::min(whole.height() - y, 48u);
+            Raster part(w, h, whole.bands());
+            decode_stored_tile(*stored, x, y, w, h, part.data(), part.stride(), entries.get());
+            ASSERT_TRUE(same_pixels(part, whole.crop(x, y, w, h)))
+                << "level " << level << " tile " << tx << "," << ty << " window " << x << "," << y
+                << "," << w << "," << h << " max diff " << max_diff(part, whole.crop(x, y, w, h));
+            spliced += splice_jpeg_tile(*stored, *entries, x, y, x + w, y + h).has_value();
+            ++windows;
+          }
+        }
+      }
+    }
+    EXPECT_GT(spliced, windows / 3) << "of " << windows;
+  }
+  // A window in the middle of a tile: the spliced JPEG is a fraction of it.
+  TiffSource source(file("rgb.tif"));
+  std::optional<StoredTile> stored = source.fetch_tile(0, 0, 0);
+  ASSERT_TRUE(stored);
+  const auto entries = index_jpeg_tile(*stored);
+  ASSERT_TRUE(entries);
+  const auto middle = splice_jpeg_tile(*stored, *entries, 100, 100, 140, 140);
+  ASSERT_TRUE(middle);
+  EXPECT_LE(middle->x, 100u);
+  EXPECT_GT(middle->x + middle->width, 140u - 1);
+  EXPECT_LT(middle->bytes.size(), stored->bytes.size() / 4);
+  // A window that starts at the top-left corner spans most of what a plain
+  // decode reads: not worth a splice.
+  EXPECT_FALSE(splice_jpeg_tile(*stored, *entries, 0, 0, 250, 250));
+}
+
+// Damaged tiles: no entry points, or entry points whose splices decode or
+// fail with a reason; never a crash or a read outside the tile.
+TEST_F(PartialDecodeTest, DamagedTilesThroughEntryPointsFailCleanly) {
+  TiffSource source(file("ycbcr.tif"));
+  std::optional<StoredTile> original = source.fetch_tile(0, 1, 1);
+  ASSERT_TRUE(original);
+  std::mt19937 rng(5);
+  int indexed = 0;
+  for (int round = 0; round < 200; ++round) {
+    StoredTile damaged = *original;
+    for (int i = 0; i < 1 + round % 5; ++i) {
+      damaged.bytes[rng() % damaged.bytes.size()] = char(rng());
+    }
+    if (round % 7 == 0) damaged.bytes.resize(rng() % damaged.bytes.size());
+    const auto entries = index_jpeg_tile(damaged);
+    if (!entries) continue;
+    ++indexed;
+    Raster out(40, 40, 3);
+    try {
+      decode_stored_tile(damaged, 50, 60, 40, 40, out.data(), out.stride(), entries.get());
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), 500);
+    }
+  }
+  EXPECT_GT(indexed, 0);
+}
+
 TEST_F(PartialDecodeTest, OnlyJpegLevelsAreHandedOut) {
   TiffSource deflate(file("deflate.tif"));
   EXPECT_FALSE(deflate.fetch_tile(0, 0, 0));
@@ -182,9 +263,24 @@ TEST_F(PartialDecodeTest, RegionsEqualPastedTiles) {
       const Raster want = reference_rect(reference, level, r);
       ASSERT_TRUE(same_pixels(render_raster(source, plan, {}), want)) << "region " << i;
       ASSERT_TRUE(same_pixels(render_raster(cached, plan, {}), want)) << "cached region " << i;
+      // Again: now through the entry points kept for the tiles cut into.
+      ASSERT_TRUE(same_pixels(render_raster(cached, plan, {}), want)) << "again region " << i;
     }
-    // Whole tiles decoded for regions were offered to the cache and kept.
+    // Whole tiles decoded for regions were offered to the cache and kept,
+    // and JPEG tiles cut into got entry points.
     EXPECT_GT(cache.stats().entries, 0u);
+    int with_entries = 0;
+    for (int level = 0; level < 2; ++level) {
+      const LevelInfo& li = source.info().levels[level];
+      for (uint32_t ty = 0; ty < li.tiles_down(); ++ty)
+        for (uint32_t tx = 0; tx < li.tiles_across(); ++tx)
+          with_entries += cached.entry_points(level, tx, ty) != nullptr;
+    }
+    if (std::string(name) == "deflate.tif") {
+      EXPECT_EQ(with_entries, 0);
+    } else {
+      EXPECT_GT(with_entries, 4);
+    }
   }
 }
 

@@ -1,0 +1,462 @@
+#include "image/jpeg_entry_points.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "image/stored_tile.hpp"
+
+namespace tessera {
+
+namespace {
+
+// An entry every this many MCUs: a window starts at most step - 1 MCUs
+// left of where it needs to, and ends as far right. 8 keeps a 256x256
+// tile's entry points near 1.5 KB (a decoded tile is 192 KB).
+constexpr uint32_t kStep = 8;
+// Splices that keep more than this share of the tile's MCUs are not worth
+// making: libjpeg's own skipping does as well.
+constexpr double kWorthwhile = 0.7;
+
+// A Huffman table for both directions (ISO/IEC 10918-1 Annex C and F.2.2.3).
+struct Huffman {
+  bool present = false;
+  std::array<uint8_t, 256> look_length{};  // codes of up to 8 bits by their first byte
+  std::array<uint8_t, 256> look_symbol{};
+  std::array<int32_t, 18> max_code{};  // by length; -1 when none
+  std::array<int32_t, 18> offset{};    // value index minus first code, by length
+  std::vector<uint8_t> values;
+  std::array<uint16_t, 256> code{};  // by symbol
+  std::array<uint8_t, 256> size{};   // 0: the symbol has no code
+
+  bool build(const uint8_t* counts, const uint8_t* symbols, std::size_t n) {
+    *this = Huffman{};
+    values.assign(symbols, symbols + n);
+    uint32_t next = 0;
+    std::size_t k = 0;
+    for (int length = 1; length <= 16; ++length) {
+      max_code[length] = -1;
+      offset[length] = int32_t(k) - int32_t(next);
+      for (int i = 0; i < counts[length - 1]; ++i, ++k, ++next) {
+        if (k >= n || next >= (1u << length)) return false;
+        const uint8_t symbol = values[k];
+        code[symbol] = uint16_t(next);
+        size[symbol] = uint8_t(length);
+        if (length <= 8) {
+          const uint32_t first = next << (8 - length), span = 1u << (8 - length);
+          for (uint32_t j = 0; j < span; ++j) {
+            look_length[first + j] = uint8_t(length);
+            look_symbol[first + j] = symbol;
+          }
+        }
+      }
+      if (counts[length - 1] > 0) max_code[length] = int32_t(next) - 1;
+      next <<= 1;
+    }
+    max_code[17] = INT32_MAX;
+    present = true;
+    return k == n;
+  }
+};
+
+// Entropy-coded data with the stuffed zero bytes taken out, padded so that
+// reads near the end need no checks. Positions count from the scan's start:
+// data[0] is its byte `first`.
+struct Bits {
+  std::vector<uint8_t> data;
+  uint64_t first = 0;
+  uint64_t size = 0;                 // the scan's end, in bits
+  std::vector<uint32_t> stuffed_at;  // the 0xFF bytes a zero followed, by index
+
+  uint32_t peek(uint64_t pos, int k) const {  // k <= 24
+    const uint8_t* p = data.data() + ((pos >> 3) - first);
+    const uint32_t word = uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+    return k == 0 ? 0 : (word << (pos & 7)) >> (32 - k);
+  }
+};
+
+// What the stream's headers say, and where its parts lie in `tile.bytes`.
+struct Frame {
+  uint32_t width = 0, height = 0;
+  int components = 0;
+  std::array<int, 4> h{}, v{}, dc_table{}, ac_table{};  // in scan order
+  int h_max = 1, v_max = 1;
+  std::size_t sof_size_at = 0;  // the SOF's Y field
+  std::size_t sos_at = 0;       // the SOS marker
+  std::size_t data_at = 0;      // the entropy-coded data
+  std::array<Huffman, 4> dc, ac;
+
+  int blocks(int c) const { return components == 1 ? 1 : h[c] * v[c]; }
+  uint32_t mcu_width() const { return components == 1 ? 8 : 8 * uint32_t(h_max); }
+  uint32_t mcu_height() const { return components == 1 ? 8 : 8 * uint32_t(v_max); }
+};
+
+uint32_t be16(const uint8_t* p) { return uint32_t(p[0]) << 8 | p[1]; }
+
+// Reads the DHT segments of a stream (tables or image) into `frame`, and for
+// the image its SOF and SOS. False for anything this module does not enter.
+bool read_headers(const std::string& stream, bool image, Frame& frame) {
+  const auto* s = reinterpret_cast<const uint8_t*>(stream.data());
+  const std::size_t n = stream.size();
+  if (n < 4 || s[0] != 0xff || s[1] != 0xd8) return false;
+  std::size_t pos = 2;
+  std::array<int, 4> ids{};
+  int frame_components = 0;
+  std::array<int, 4> frame_h{}, frame_v{};
+  while (pos + 4 <= n) {
+    if (s[pos] != 0xff) return false;
+    const uint8_t marker = s[pos + 1];
+    if (marker == 0xff) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0xd9) return !image;  // EOI: a tables-only stream ends here
+    const std::size_t length = be16(s + pos + 2);
+    if (length < 2 || pos + 2 + length > n) return false;
+    const uint8_t* b = s + pos + 4;
+    const std::size_t bn = length - 2;
+    if (marker == 0xc4) {  // DHT
+      std::size_t at = 0;
+      while (at + 17 <= bn) {
+        const int type = b[at] >> 4, id = b[at] & 15;
+        if (type > 1 || id > 3) return false;
+        std::size_t count = 0;
+        for (int i = 0; i < 16; ++i) count += b[at + 1 + i];
+        if (at + 17 + count > bn) return false;
+        Huffman& table = type == 0 ? frame.dc[id] : frame.ac[id];
+        if (!table.build(b + at + 1, b + at + 17, count)) return false;
+        at += 17 + count;
+      }
+    } else if (marker == 0xc0 || marker == 0xc1) {  // baseline, extended sequential
+      if (bn < 6 || b[0] != 8) return false;
+      frame.height = be16(b + 1);
+      frame.width = be16(b + 3);
+      frame_components = b[5];
+      if (frame_components < 1 || frame_components > 4 || bn < 6 + 3 * std::size_t(b[5]))
+        return false;
+      for (int c = 0; c < frame_components; ++c) {
+        ids[c] = b[6 + 3 * c];
+        frame_h[c] = b[7 + 3 * c] >> 4;
+        frame_v[c] = b[7 + 3 * c] & 15;
+        if (frame_h[c] < 1 || frame_h[c] > 4 || frame_v[c] < 1 || frame_v[c] > 4) return false;
+      }
+      frame.sof_size_at = pos + 5;
+    } else if ((marker >= 0xc2 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8) ||
+               marker == 0xcc) {
+      return false;               // progressive, lossless, hierarchical or arithmetic coded
+    } else if (marker == 0xdd) {  // DRI
+      if (bn < 2 || be16(b) != 0) return false;
+    } else if (marker == 0xda) {  // SOS
+      if (!image || frame_components == 0 || bn < 1) return false;
+      const int ns = b[0];
+      if (ns != frame_components || bn < 1 + 2 * std::size_t(ns) + 3) return false;
+      frame.components = ns;
+      for (int i = 0; i < ns; ++i) {
+        const int id = b[1 + 2 * i];
+        int c = 0;
+        while (c < frame_components && ids[c] != id) ++c;
+        if (c == frame_components) return false;
+        frame.h[i] = frame_h[c];
+        frame.v[i] = frame_v[c];
+        frame.dc_table[i] = b[2 + 2 * i] >> 4;
+        frame.ac_table[i] = b[2 + 2 * i] & 15;
+        if (frame.dc_table[i] > 3 || frame.ac_table[i] > 3) return false;
+        frame.h_max = std::max(frame.h_max, frame.h[i]);
+        frame.v_max = std::max(frame.v_max, frame.v[i]);
+      }
+      const uint8_t* tail = b + 1 + 2 * ns;
+      if (tail[0] != 0 || tail[1] != 63 || tail[2] != 0) return false;
+      frame.sos_at = pos;
+      frame.data_at = pos + 2 + length;
+      return frame.width > 0 && frame.height > 0;
+    }
+    pos += 2 + length;
+  }
+  return !image;
+}
+
+bool read_frame(const StoredTile& tile, Frame& frame) {
+  if (tile.tables && !tile.tables->empty() && !read_headers(*tile.tables, false, frame))
+    return false;
+  if (!read_headers(tile.bytes, true, frame)) return false;
+  for (int c = 0; c < frame.components; ++c) {
+    if (!frame.dc[frame.dc_table[c]].present || !frame.ac[frame.ac_table[c]].present) return false;
+  }
+  return true;
+}
+
+// The scan from stream byte `from` (its unstuffed byte `first`) up to its
+// end (a marker) or `limit` unstuffed bytes.
+void unstuff(const std::string& stream, std::size_t from, uint64_t first, std::size_t limit,
+             Bits& bits) {
+  const auto* s = reinterpret_cast<const uint8_t*>(stream.data());
+  const std::size_t n = stream.size();
+  bits.data.clear();
+  bits.stuffed_at.clear();
+  bits.first = first;
+  bits.data.reserve(std::min(n - std::min(n, from), limit) + 8);
+  std::size_t i = from;
+  while (i < n && bits.data.size() < limit) {
+    const std::size_t room = std::min(n - i, limit - bits.data.size());
+    const auto* ff = static_cast<const uint8_t*>(std::memchr(s + i, 0xff, room));
+    const std::size_t j = ff ? std::size_t(ff - s) : i + room;
+    bits.data.insert(bits.data.end(), s + i, s + j);
+    if (!ff) break;
+    if (j + 1 >= n || s[j + 1] != 0x00) break;  // a marker: the scan ends
+    bits.stuffed_at.push_back(uint32_t(bits.data.size()));
+    bits.data.push_back(0xff);
+    i = j + 2;
+  }
+  bits.size = (first + bits.data.size()) * 8;
+  bits.data.resize(bits.data.size() + 8, 0);
+}
+
+// Reads through a scan's blocks, one symbol at a time.
+struct Walker {
+  const Frame& frame;
+  const Bits& bits;
+  uint64_t pos = 0;
+
+  // -1 on an invalid code.
+  int symbol(const Huffman& table) {
+    if (pos > bits.size) return -1;  // past the end: corrupt (and the padding's limit)
+    const uint32_t peek = bits.peek(pos, 16);
+    const uint8_t length = table.look_length[peek >> 8];
+    if (length > 0) {
+      pos += length;
+      return table.look_symbol[peek >> 8];
+    }
+    int l = 9;
+    while (int32_t(peek >> (16 - l)) > table.max_code[l]) ++l;
+    if (l > 16) return -1;
+    const int32_t index = int32_t(peek >> (16 - l)) + table.offset[l];
+    if (index < 0 || index >= int32_t(table.values.size())) return -1;
+    pos += uint64_t(l);
+    return table.values[std::size_t(index)];
+  }
+
+  // One block of component c: its DC difference, and where its DC code and
+  // AC codes begin. False when corrupt.
+  bool block(int c, int& diff, uint64_t& ac_at) {
+    const int s = symbol(frame.dc[frame.dc_table[c]]);
+    if (s < 0 || s > 11) return false;
+    diff = 0;
+    if (s > 0) {
+      const int v = int(bits.peek(pos, s));
+      diff = v < (1 << (s - 1)) ? v - (1 << s) + 1 : v;
+      pos += uint64_t(s);
+    }
+    ac_at = pos;
+    const Huffman& ac = frame.ac[frame.ac_table[c]];
+    for (int k = 1; k < 64;) {
+      const int rs = symbol(ac);
+      if (rs < 0) return false;
+      const int run = rs >> 4, size = rs & 15;
+      if (size == 0) {
+        if (run != 15) break;
+        k += 16;
+      } else {
+        k += run + 1;
+        pos += uint64_t(size);
+      }
+      if (k > 64) return false;
+    }
+    return pos <= bits.size;
+  }
+};
+
+// Writes bits into whole bytes, unstuffed: finish() stuffs them into the
+// stream at once.
+struct BitWriter {
+  std::vector<uint8_t> bytes;
+  uint64_t acc = 0;
+  int count = 0;  // bits in acc, below 8 between calls
+
+  void put(uint32_t value, int k) {  // k <= 24
+    if (k == 0) return;
+    acc = (acc << k) | (value & ((1u << k) - 1));
+    count += k;
+    while (count >= 8) {
+      count -= 8;
+      bytes.push_back(uint8_t(acc >> count));
+    }
+    acc &= (uint64_t{1} << count) - 1;
+  }
+  void copy(const Bits& bits, uint64_t from, uint64_t to) {
+    // A byte at a time from any bit offset: a 4-byte load and two shifts.
+    bytes.reserve(bytes.size() + std::size_t((to - from) >> 3) + 1);
+    while (to - from >= 8) {
+      const uint32_t byte = bits.peek(from, 8);
+      acc = (acc << 8) | byte;
+      bytes.push_back(uint8_t(acc >> count));
+      acc &= (uint64_t{1} << count) - 1;
+      from += 8;
+    }
+    put(bits.peek(from, int(to - from)), int(to - from));
+  }
+  // Pads the last byte with ones, as the scan's end requires, and appends
+  // everything to `out` with a zero after every 0xFF.
+  void finish(std::string& out) {
+    if (count > 0) put((1u << (8 - count)) - 1, 8 - count);
+    const uint8_t* p = bytes.data();
+    const uint8_t* end = p + bytes.size();
+    while (p < end) {
+      const auto* ff = static_cast<const uint8_t*>(std::memchr(p, 0xff, std::size_t(end - p)));
+      const uint8_t* stop = ff ? ff + 1 : end;
+      out.append(reinterpret_cast<const char*>(p), std::size_t(stop - p));
+      if (ff) out.push_back(0);
+      p = stop;
+    }
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const JpegEntryPoints> index_jpeg_tile(const StoredTile& tile) {
+  Frame frame;
+  if (!read_frame(tile, frame)) return nullptr;
+  Bits bits;
+  unstuff(tile.bytes, frame.data_at, 0, tile.bytes.size(), bits);
+  auto entries = std::make_shared<JpegEntryPoints>();
+  JpegEntryPoints& e = *entries;
+  e.width = frame.width;
+  e.height = frame.height;
+  e.mcu_width = frame.mcu_width();
+  e.mcu_height = frame.mcu_height();
+  e.mcus_across = (frame.width + e.mcu_width - 1) / e.mcu_width;
+  e.mcus_down = (frame.height + e.mcu_height - 1) / e.mcu_height;
+  e.step = kStep;
+  e.components = frame.components;
+  e.entries_per_row = (e.mcus_across + kStep - 1) / kStep;
+  e.bits.reserve(std::size_t(e.entries_per_row) * e.mcus_down);
+  e.dc.reserve(e.bits.capacity() * std::size_t(frame.components));
+
+  Walker walker{frame, bits};
+  std::array<int, 4> pred{};
+  int diff = 0;
+  uint64_t ac_at = 0;
+  e.row_at.reserve(e.mcus_down);
+  for (uint32_t row = 0; row < e.mcus_down; ++row) {
+    // The stream offset of the row's first byte: its unstuffed index plus
+    // the stuffed zeros before it.
+    const uint64_t byte = walker.pos >> 3;
+    const auto before = std::lower_bound(bits.stuffed_at.begin(), bits.stuffed_at.end(), byte);
+    e.row_at.push_back(uint32_t(byte + uint64_t(before - bits.stuffed_at.begin())));
+    for (uint32_t col = 0; col < e.mcus_across; ++col) {
+      if (col % kStep == 0) {
+        if (walker.pos > UINT32_MAX) return nullptr;
+        e.bits.push_back(uint32_t(walker.pos));
+        for (int c = 0; c < frame.components; ++c) e.dc.push_back(int16_t(pred[c]));
+      }
+      for (int c = 0; c < frame.components; ++c) {
+        for (int b = 0; b < frame.blocks(c); ++b) {
+          if (!walker.block(c, diff, ac_at)) return nullptr;
+          pred[c] += diff;
+          if (pred[c] < -32768 || pred[c] > 32767) return nullptr;
+        }
+      }
+    }
+  }
+  e.end_bits = uint32_t(walker.pos);
+  return entries;
+}
+
+std::optional<SplicedTile> splice_jpeg_tile(const StoredTile& tile, const JpegEntryPoints& e,
+                                            uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1) {
+  if (x0 >= x1 || y0 >= y1 || x1 > e.width || y1 > e.height) return std::nullopt;
+  const uint32_t col0 = x0 / e.mcu_width / e.step * e.step;
+  const uint32_t col1 =
+      std::min(e.mcus_across, (x1 + e.mcu_width * e.step - 1) / (e.mcu_width * e.step) * e.step);
+  const uint32_t row0 = y0 / e.mcu_height;
+  const uint32_t row1 = (y1 + e.mcu_height - 1) / e.mcu_height;
+  const uint64_t kept = uint64_t(col1 - col0) * (row1 - row0);
+  // Rows below the window are never decoded anyway: compare with the MCUs a
+  // plain decode reads up to the window's last row.
+  if (double(kept) > kWorthwhile * double(e.mcus_across) * row1) return std::nullopt;
+
+  Frame frame;
+  if (!read_frame(tile, frame) || frame.width != e.width || frame.height != e.height ||
+      frame.components != e.components) {
+    return std::nullopt;
+  }
+  if (e.row_at.size() != e.mcus_down) return std::nullopt;
+
+  SplicedTile out;
+  out.x = col0 * e.mcu_width;
+  out.y = row0 * e.mcu_height;
+  out.width = std::min(e.width, col1 * e.mcu_width) - out.x;
+  out.height = std::min(e.height, row1 * e.mcu_height) - out.y;
+  std::string& s = out.bytes;
+  s.reserve(std::size_t(double(tile.bytes.size()) * double(kept) /
+                        double(uint64_t(e.mcus_across) * e.mcus_down)) +
+            frame.data_at + 64 + 4 * std::size_t(row1 - row0));
+  // The tile's headers with the frame's new size.
+  s.assign(tile.bytes, 0, frame.data_at);
+  s[frame.sof_size_at] = char(out.height >> 8);
+  s[frame.sof_size_at + 1] = char(out.height);
+  s[frame.sof_size_at + 2] = char(out.width >> 8);
+  s[frame.sof_size_at + 3] = char(out.width);
+
+  // The rows follow each other in one scan: the first block of each
+  // component in a row is coded against the last of the row before in the
+  // new stream (`running`), not the one before it in the tile.
+  BitWriter writer;
+  std::array<int, 4> running{};
+  Bits bits;
+  Walker walker{frame, bits};
+  for (uint32_t row = row0; row < row1; ++row) {
+    const std::size_t entry = std::size_t(row) * e.entries_per_row + col0 / e.step;
+    const uint64_t end =
+        col1 == e.mcus_across
+            ? (row + 1 < e.mcus_down ? e.bits[entry - col0 / e.step + e.entries_per_row]
+                                     : e.end_bits)
+            : e.bits[entry + (col1 - col0) / e.step];
+    // This row's bytes, from its first to the one holding `end`.
+    const uint64_t first = e.bits[std::size_t(row) * e.entries_per_row] >> 3;
+    if (end < e.bits[entry]) return std::nullopt;
+    unstuff(tile.bytes, frame.data_at + e.row_at[row], first, std::size_t((end >> 3) - first + 1),
+            bits);
+    if (bits.size < end) return std::nullopt;
+    // The row's first MCU, its first block of every component given the
+    // absolute DC value (the restart before it zeroes the predictors).
+    walker.pos = e.bits[entry];
+    for (int c = 0; c < frame.components; ++c) {
+      for (int b = 0; b < frame.blocks(c); ++b) {
+        const uint64_t start = walker.pos;
+        int diff = 0;
+        uint64_t ac_at = 0;
+        if (!walker.block(c, diff, ac_at)) return std::nullopt;
+        if (b > 0) {
+          writer.copy(bits, start, walker.pos);
+          continue;
+        }
+        const int value = e.dc[entry * std::size_t(e.components) + std::size_t(c)] + diff;
+        const int coded = value - running[c];
+        const int magnitude = coded < 0 ? -coded : coded;
+        int category = 0;
+        while ((1 << category) <= magnitude) ++category;
+        const Huffman& table = frame.dc[frame.dc_table[c]];
+        if (category > 11 || table.size[category] == 0) return std::nullopt;
+        writer.put(table.code[category], table.size[category]);
+        writer.put(uint32_t(coded < 0 ? coded + (1 << category) - 1 : coded), category);
+        writer.copy(bits, ac_at, walker.pos);
+      }
+    }
+    if (walker.pos > end) return std::nullopt;
+    writer.copy(bits, walker.pos, end);
+    // The predictors at the row's end: those before the MCU after it.
+    if (row + 1 < row1) {
+      const std::size_t after = col1 == e.mcus_across ? entry - col0 / e.step + e.entries_per_row
+                                                      : entry + (col1 - col0) / e.step;
+      for (int c = 0; c < frame.components; ++c) {
+        running[c] = e.dc[after * std::size_t(e.components) + std::size_t(c)];
+      }
+    }
+  }
+  writer.finish(s);
+  s.push_back(char(0xff));
+  s.push_back(char(0xd9));
+  return out;
+}
+
+}  // namespace tessera
