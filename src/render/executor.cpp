@@ -154,7 +154,14 @@ Raster render_raster(ImageSource& source, const Plan& plan, const RenderOptions&
   Raster pixels = read_rect(source, plan.level, plan.read);
   const SourceWindow window{plan.window_x - plan.read.x, plan.window_y - plan.read.y,
                             plan.window_width, plan.window_height};
-  pixels = resample(pixels, window, plan.out_width, plan.out_height, options.interpolation);
+  // What was read is often exactly what is sent (a region from the level of
+  // its own size): no copy then.
+  const bool as_read = window.x == 0 && window.y == 0 && window.width == pixels.width() &&
+                       window.height == pixels.height() && plan.out_width == pixels.width() &&
+                       plan.out_height == pixels.height();
+  if (!as_read) {
+    pixels = resample(pixels, window, plan.out_width, plan.out_height, options.interpolation);
+  }
   pixels = to_displayable(std::move(pixels), source.info());
 
   if (plan.rotation.mirror) pixels = mirror_horizontal(pixels);
