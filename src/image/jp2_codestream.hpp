@@ -18,6 +18,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -85,10 +86,18 @@ class Jp2PacketIndex {
   // A codestream OpenJPEG decodes to the same samples as the original within
   // the reference-grid area [x0, x1) x [y0, y1) at reduction `reduce` with
   // `layers` quality layers (0: all): the packets of the precincts around
-  // that area, and empty packets in place of every other. Throws Error(500)
-  // when the file cannot be read.
-  std::vector<uint8_t> sparse_codestream(const ByteReader& file, int reduce, int layers,
-                                         uint64_t x0, uint64_t y0, uint64_t x1, uint64_t y1) const;
+  // that area, and empty packets in place of every other. Where it can, the
+  // codestream is also the image already reduced by `levels_dropped` levels
+  // (its decomposition levels above `reduce` left out, so OpenJPEG sets up
+  // nothing for them): decode it at reduce - levels_dropped, over the area
+  // divided by 2^levels_dropped. Throws Error(500) when the file cannot be
+  // read.
+  struct Sparse {
+    std::vector<uint8_t> bytes;
+    int levels_dropped = 0;
+  };
+  Sparse sparse_codestream(const ByteReader& file, int reduce, int layers, uint64_t x0, uint64_t y0,
+                           uint64_t x1, uint64_t y1) const;
 
   std::size_t packets() const noexcept { return packets_.size(); }
 
@@ -115,14 +124,23 @@ class Jp2PacketIndex {
     std::size_t first = 0, count = 0;
   };
 
+  using Grids = std::vector<std::vector<Grid>>;  // [component][resolution]
+  static Grids make_grids(const MainHeader& header);
+  static bool walk_progression(const MainHeader& header, const Grids& grids,
+                               const std::function<bool(int, int, std::size_t, uint64_t)>& emit);
   bool label_packets(const MainHeader& header);
+  // The main header of the image reduced by `levels`; empty if it cannot be.
+  std::vector<uint8_t> reduced_main_header(int levels) const;
 
+  MainHeader header_;
   std::vector<uint8_t> main_header_;  // SOC up to the first SOT, without TLM/PLM
   std::vector<TilePart> tile_parts_;
   std::vector<Packet> packets_;
-  std::vector<std::vector<Grid>> grids_;  // [component][resolution]
-  std::vector<std::array<uint32_t, 2>> subsampling_;
-  bool sop_ = false, eph_ = false;
+  Grids grids_;
+  // The packet of every (component, resolution, precinct, layer): slots_
+  // from slot_base_[c][r], precinct by precinct, layer by layer.
+  std::vector<std::vector<std::size_t>> slot_base_;
+  std::vector<uint32_t> slots_;
 };
 
 }  // namespace tessera

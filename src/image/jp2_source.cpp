@@ -625,14 +625,18 @@ Raster Jp2Source::decode_area(int level, uint32_t lx, uint32_t ly, uint32_t w, u
   const bool reusable = single_tile_ && !decode_whole_levels_ && !packets_;
   std::unique_ptr<Decoder> decoder;
   // With a packet index, OpenJPEG gets only the packets this area needs.
-  std::vector<uint8_t> sparse;
+  Jp2PacketIndex::Sparse sparse;
   std::optional<MemoryReader> sparse_reader;
+  // A sparse codestream may be the image already reduced: decoded at the
+  // levels left, over the area on its own reference grid.
+  int dropped = 0;
   if (packets_) {
     sparse = packets_->sparse_codestream(*file_, level, layers, ax0, ay0, ax1, ay1);
-    sparse_reader.emplace(sparse);
-    decoder =
-        std::make_unique<Decoder>(*sparse_reader, sparse.size(), true, layers, options_.threads);
-    if (!opj_set_decoded_resolution_factor(decoder->codec.get(), OPJ_UINT32(level))) {
+    dropped = sparse.levels_dropped;
+    sparse_reader.emplace(sparse.bytes);
+    decoder = std::make_unique<Decoder>(*sparse_reader, sparse.bytes.size(), true, layers,
+                                        options_.threads);
+    if (!opj_set_decoded_resolution_factor(decoder->codec.get(), OPJ_UINT32(level - dropped))) {
       decoder->fail(fmt::format("corrupt JPEG 2000: cannot reduce to level {}", level));
     }
   } else if (reusable && kept_ && kept_level_ == level && kept_layers_ == layers) {
@@ -648,8 +652,9 @@ Raster Jp2Source::decode_area(int level, uint32_t lx, uint32_t ly, uint32_t w, u
     }
   }
   Decoder& d = *decoder;
-  if (!opj_set_decode_area(d.codec.get(), d.image.get(), OPJ_INT32(ax0), OPJ_INT32(ay0),
-                           OPJ_INT32(ax1), OPJ_INT32(ay1))) {
+  if (!opj_set_decode_area(d.codec.get(), d.image.get(), OPJ_INT32(ax0 >> dropped),
+                           OPJ_INT32(ay0 >> dropped), OPJ_INT32(ceil_div_pow2(ax1, dropped)),
+                           OPJ_INT32(ceil_div_pow2(ay1, dropped)))) {
     d.fail("corrupt JPEG 2000: cannot select " + where());
   }
   // opj_end_decompress() would end the codec's use: only for decoders not kept.

@@ -16,7 +16,7 @@ namespace {
 constexpr uint32_t kStep = 8;
 // Splices that keep more than this share of the tile's MCUs are not worth
 // making: libjpeg's own skipping does as well.
-constexpr double kWorthwhile = 0.7;
+constexpr double kWorthwhile = 0.9;
 
 // A Huffman table for both directions (ISO/IEC 10918-1 Annex C and F.2.2.3).
 struct Huffman {
@@ -68,6 +68,11 @@ struct Bits {
   uint64_t size = 0;                 // the scan's end, in bits
   std::vector<uint32_t> stuffed_at;  // the 0xFF bytes a zero followed, by index
 
+  uint32_t peek32(uint64_t pos) const {
+    uint64_t word = 0;
+    std::memcpy(&word, data.data() + ((pos >> 3) - first), 8);
+    return uint32_t((__builtin_bswap64(word) << (pos & 7)) >> 32);
+  }
   uint32_t peek(uint64_t pos, int k) const {  // k <= 24
     const uint8_t* p = data.data() + ((pos >> 3) - first);
     const uint32_t word = uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
@@ -283,8 +288,22 @@ struct BitWriter {
     acc &= (uint64_t{1} << count) - 1;
   }
   void copy(const Bits& bits, uint64_t from, uint64_t to) {
-    // A byte at a time from any bit offset: a 4-byte load and two shifts.
-    bytes.reserve(bytes.size() + std::size_t((to - from) >> 3) + 1);
+    // Four bytes at a time from any bit offset: an 8-byte load and shifts.
+    const std::size_t at = bytes.size();
+    bytes.resize(at + std::size_t((to - from) >> 3) + 4);
+    uint8_t* out = bytes.data() + at;
+    while (to - from >= 32) {
+      acc = (acc << 32) | bits.peek32(from);
+      const auto word = uint32_t(acc >> count);
+      out[0] = uint8_t(word >> 24);
+      out[1] = uint8_t(word >> 16);
+      out[2] = uint8_t(word >> 8);
+      out[3] = uint8_t(word);
+      out += 4;
+      acc &= (uint64_t{1} << count) - 1;
+      from += 32;
+    }
+    bytes.resize(std::size_t(out - bytes.data()));
     while (to - from >= 8) {
       const uint32_t byte = bits.peek(from, 8);
       acc = (acc << 8) | byte;

@@ -537,14 +537,20 @@ TEST_F(Jp2SourceTest, SparseCodestreamsHoldOnlyWhatTheAreaNeeds) {
   // every lower resolution: 64 on 600x420, 32 on 300x210, ... 4 on 38x27).
   EXPECT_EQ(index->packets(), 2u * 3 * 5 * 10 * 7);
   // Everything: the original but its PLT markers (at most 3 bytes a length).
-  const auto all = index->sparse_codestream(reader, 0, 0, 0, 0, kWidth, kHeight);
+  const auto all = index->sparse_codestream(reader, 0, 0, 0, 0, kWidth, kHeight).bytes;
   EXPECT_LT(all.size(), data.size());
   EXPECT_GT(all.size(), data.size() - 3 * index->packets() - 64);
-  const auto corner = index->sparse_codestream(reader, 0, 0, 0, 0, 16, 16);
+  const auto corner = index->sparse_codestream(reader, 0, 0, 0, 0, 16, 16).bytes;
   EXPECT_LT(corner.size(), data.size() / 5);
   const auto reduced = index->sparse_codestream(reader, 3, 0, 0, 0, kWidth, kHeight);
-  EXPECT_LT(reduced.size(), data.size() / 5);
-  const auto one_layer = index->sparse_codestream(reader, 0, 1, 0, 0, kWidth, kHeight);
+  EXPECT_LT(reduced.bytes.size(), data.size() / 5);
+  // Reduced by 3 levels, the codestream is the image 8 times smaller.
+  EXPECT_EQ(reduced.levels_dropped, 3);
+  const MainHeader small = read_main_header(MemoryReader(reduced.bytes), 0);
+  ASSERT_TRUE(small.complete);
+  EXPECT_EQ(small.width, (kWidth + 7) / 8);
+  EXPECT_EQ(small.cod.resolutions, 2);
+  const auto one_layer = index->sparse_codestream(reader, 0, 1, 0, 0, kWidth, kHeight).bytes;
   EXPECT_LT(one_layer.size(), all.size());
 }
 
