@@ -715,6 +715,42 @@ TEST_F(Jp2SourceTest, DamagedBytesNeverCrash) {
   }
 }
 
+// The packet index reads tile-part headers itself: damaged packet lengths
+// (PLT) and tile-part lengths (SOT) make it refuse the file's index, or
+// decode what the damaged lengths say, or fail with a reason; never a crash
+// or a read outside the file.
+TEST_F(Jp2SourceTest, DamagedPacketLengthsNeverCrash) {
+  compress(src(3), file("plt.jp2"),
+           {"-n", "5", "-r", "40,10", "-c", "[64,64],[32,32]", "-PLT", "-SOP", "-TP", "R"});
+  ASSERT_TRUE(Jp2Source(file("plt.jp2")).reads_packets());
+  const std::string bytes = read_bytes(file("plt.jp2"));
+  // Where the PLT and SOT marker segments' bodies lie.
+  std::vector<std::size_t> targets;
+  for (std::size_t i = 0; i + 4 < bytes.size(); ++i) {
+    const auto marker = uint8_t(bytes[i + 1]);
+    if (uint8_t(bytes[i]) != 0xff || (marker != 0x58 && marker != 0x90)) continue;
+    const std::size_t length = uint8_t(bytes[i + 2]) << 8 | uint8_t(bytes[i + 3]);
+    for (std::size_t k = i + 4; k < i + 2 + length && k < bytes.size(); ++k) targets.push_back(k);
+  }
+  ASSERT_GT(targets.size(), 50u);
+  std::mt19937 random(3);
+  int refused = 0;
+  for (int round = 0; round < 40; ++round) {
+    std::string damaged = bytes;
+    for (int i = 0; i < 1 + round % 3; ++i) {
+      damaged[targets[random() % targets.size()]] = char(random());
+    }
+    write_bytes(file("plt-damaged.jp2"), damaged);
+    try {
+      refused += !Jp2Source(file("plt-damaged.jp2")).reads_packets();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), 500);
+    }
+    read_everything_or_fail_cleanly(file("plt-damaged.jp2"));
+  }
+  EXPECT_GT(refused, 0);
+}
+
 // Headers that declare huge images in a small file: OpenJPEG would set up
 // bookkeeping for the declared size (gigabytes) before noticing the data is
 // missing.
