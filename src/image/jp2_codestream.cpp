@@ -8,6 +8,11 @@
 
 namespace tessera {
 
+using j2k::be16;
+using j2k::be32;
+using j2k::ceil_div;
+using j2k::ceil_div_pow2;
+
 namespace {
 
 // Marker codes (ISO/IEC 15444-1 Annex A).
@@ -29,10 +34,6 @@ constexpr uint64_t kMaxPositions = uint64_t{64} << 20;
 // 256 samples.
 constexpr int64_t kMargin = 32;
 
-uint32_t be16(const uint8_t* p) { return uint32_t(p[0]) << 8 | p[1]; }
-uint32_t be32(const uint8_t* p) { return be16(p) << 16 | be16(p + 2); }
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
-uint64_t ceil_div_pow2(uint64_t a, int k) { return (a + (uint64_t{1} << k) - 1) >> k; }
 bool power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 void put16(std::vector<uint8_t>& out, uint32_t v) {

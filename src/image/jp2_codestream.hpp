@@ -24,6 +24,14 @@
 
 namespace tessera {
 
+// Big-endian fields and the ceiling divisions the standard's geometry uses.
+namespace j2k {
+inline uint32_t be16(const uint8_t* p) { return uint32_t(p[0]) << 8 | p[1]; }
+inline uint32_t be32(const uint8_t* p) { return be16(p) << 16 | be16(p + 2); }
+inline uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+inline uint64_t ceil_div_pow2(uint64_t a, int k) { return (a + (uint64_t{1} << k) - 1) >> k; }
+}  // namespace j2k
+
 // Random-access reads: a file, or bytes already in memory.
 class ByteReader {
  public:

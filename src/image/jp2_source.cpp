@@ -22,6 +22,11 @@
 
 namespace tessera {
 
+using j2k::be16;
+using j2k::be32;
+using j2k::ceil_div;
+using j2k::ceil_div_pow2;
+
 namespace {
 
 // One tile decode may hold OpenJPEG's int32 planes, our int32 staging copy
@@ -65,12 +70,6 @@ std::string one_line(std::string text) {
   if (text.size() > 200) text.resize(200);
   return text;
 }
-
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
-uint64_t ceil_div_pow2(uint64_t a, int k) { return (a + (uint64_t{1} << k) - 1) >> k; }
-
-uint32_t be16(const uint8_t* p) { return uint32_t(p[0]) << 8 | p[1]; }
-uint32_t be32(const uint8_t* p) { return be16(p) << 16 | be16(p + 2); }
 
 // What the JP2 header says that OpenJPEG's API does not report before a
 // decode: which channel is opacity, palette expansion, and resolution.

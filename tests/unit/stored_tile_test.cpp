@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <stdexcept>
 
@@ -57,6 +58,24 @@ Raster reference_rect(TiffSource& source, int level, const PixelRect& r) {
   return out;
 }
 
+// Calls visit(level, tx, ty, whole decode, stored tile) for every tile of
+// every level of a JPEG pyramid.
+void for_each_stored_tile(
+    TiffSource& source,
+    const std::function<void(int, uint32_t, uint32_t, const Raster&, const StoredTile&)>& visit) {
+  for (int level = 0; level < int(source.info().levels.size()); ++level) {
+    const LevelInfo& li = source.info().levels[level];
+    for (uint32_t ty = 0; ty < li.tiles_down(); ++ty) {
+      for (uint32_t tx = 0; tx < li.tiles_across(); ++tx) {
+        const Raster whole = source.tile(level, tx, ty);
+        std::optional<StoredTile> stored = source.fetch_tile(level, tx, ty);
+        ASSERT_TRUE(stored) << "level " << level << " tile " << tx << "," << ty;
+        visit(level, tx, ty, whole, *stored);
+      }
+    }
+  }
+}
+
 class PartialDecodeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -88,33 +107,25 @@ TEST_F(PartialDecodeTest, AnyWindowEqualsTheWholeDecode) {
     SCOPED_TRACE(name);
     TiffSource source(file(name));
     int windows = 0;
-    for (int level = 0; level < int(source.info().levels.size()); ++level) {
-      const LevelInfo& li = source.info().levels[level];
-      for (uint32_t ty = 0; ty < li.tiles_down(); ++ty) {
-        for (uint32_t tx = 0; tx < li.tiles_across(); ++tx) {
-          const Raster whole = source.tile(level, tx, ty);
-          std::optional<StoredTile> stored = source.fetch_tile(level, tx, ty);
-          ASSERT_TRUE(stored);
-          EXPECT_EQ(stored->bands(), whole.bands());
-          for (int i = 0; i < 6; ++i) {
-            const uint32_t x = rng() % whole.width(), y = rng() % whole.height();
-            const uint32_t w = 1 + rng() % (whole.width() - x);
-            const uint32_t h = 1 + rng() % (whole.height() - y);
-            Raster part(w, h, whole.bands());
-            decode_stored_tile(*stored, x, y, w, h, part.data(), part.stride());
-            ASSERT_TRUE(same_pixels(part, whole.crop(x, y, w, h)))
-                << "level " << level << " tile " << tx << "," << ty << " window " << x << "," << y
-                << "," << w << "," << h << " max diff " << max_diff(part, whole.crop(x, y, w, h));
-            ++windows;
-          }
-          // The whole tile, too, written into a wider canvas.
-          Raster wide(whole.width() + 5, whole.height(), whole.bands());
-          decode_stored_tile(*stored, 0, 0, whole.width(), whole.height(), wide.data(),
-                             wide.stride());
-          EXPECT_TRUE(same_pixels(wide.crop(0, 0, whole.width(), whole.height()), whole));
-        }
+    for_each_stored_tile(source, [&](int level, uint32_t tx, uint32_t ty, const Raster& whole,
+                                     const StoredTile& stored) {
+      EXPECT_EQ(stored.bands(), whole.bands());
+      for (int i = 0; i < 6; ++i) {
+        const uint32_t x = rng() % whole.width(), y = rng() % whole.height();
+        const uint32_t w = 1 + rng() % (whole.width() - x);
+        const uint32_t h = 1 + rng() % (whole.height() - y);
+        Raster part(w, h, whole.bands());
+        decode_stored_tile(stored, x, y, w, h, part.data(), part.stride());
+        ASSERT_TRUE(same_pixels(part, whole.crop(x, y, w, h)))
+            << "level " << level << " tile " << tx << "," << ty << " window " << x << "," << y
+            << "," << w << "," << h << " max diff " << max_diff(part, whole.crop(x, y, w, h));
+        ++windows;
       }
-    }
+      // The whole tile, too, written into a wider canvas.
+      Raster wide(whole.width() + 5, whole.height(), whole.bands());
+      decode_stored_tile(stored, 0, 0, whole.width(), whole.height(), wide.data(), wide.stride());
+      EXPECT_TRUE(same_pixels(wide.crop(0, 0, whole.width(), whole.height()), whole));
+    });
     EXPECT_GE(windows, 54);
   }
 }
@@ -128,32 +139,25 @@ TEST_F(PartialDecodeTest, WindowsThroughEntryPointsEqualTheWholeDecode) {
     SCOPED_TRACE(name);
     TiffSource source(file(name));
     int spliced = 0, windows = 0;
-    for (int level = 0; level < int(source.info().levels.size()); ++level) {
-      const LevelInfo& li = source.info().levels[level];
-      for (uint32_t ty = 0; ty < li.tiles_down(); ++ty) {
-        for (uint32_t tx = 0; tx < li.tiles_across(); ++tx) {
-          const Raster whole = source.tile(level, tx, ty);
-          std::optional<StoredTile> stored = source.fetch_tile(level, tx, ty);
-          ASSERT_TRUE(stored);
-          const auto entries = index_jpeg_tile(*stored);
-          ASSERT_TRUE(entries) << "level " << level << " tile " << tx << "," << ty;
-          EXPECT_EQ(entries->width, stored->stored_width);
-          for (int i = 0; i < 12; ++i) {
-            // Small windows anywhere, so that most are worth a splice.
-            const uint32_t x = rng() % whole.width(), y = rng() % whole.height();
-            const uint32_t w = 1 + rng() % std::min(whole.width() - x, 48u);
-            const uint32_t h = 1 + rng() % std::min(whole.height() - y, 48u);
-            Raster part(w, h, whole.bands());
-            decode_stored_tile(*stored, x, y, w, h, part.data(), part.stride(), entries.get());
-            ASSERT_TRUE(same_pixels(part, whole.crop(x, y, w, h)))
-                << "level " << level << " tile " << tx << "," << ty << " window " << x << "," << y
-                << "," << w << "," << h << " max diff " << max_diff(part, whole.crop(x, y, w, h));
-            spliced += splice_jpeg_tile(*stored, *entries, x, y, x + w, y + h).has_value();
-            ++windows;
-          }
-        }
+    for_each_stored_tile(source, [&](int level, uint32_t tx, uint32_t ty, const Raster& whole,
+                                     const StoredTile& stored) {
+      const auto entries = index_jpeg_tile(stored);
+      ASSERT_TRUE(entries) << "level " << level << " tile " << tx << "," << ty;
+      EXPECT_EQ(entries->width, stored.stored_width);
+      for (int i = 0; i < 12; ++i) {
+        // Small windows anywhere, so that most are worth a splice.
+        const uint32_t x = rng() % whole.width(), y = rng() % whole.height();
+        const uint32_t w = 1 + rng() % std::min(whole.width() - x, 48u);
+        const uint32_t h = 1 + rng() % std::min(whole.height() - y, 48u);
+        Raster part(w, h, whole.bands());
+        decode_stored_tile(stored, x, y, w, h, part.data(), part.stride(), entries.get());
+        ASSERT_TRUE(same_pixels(part, whole.crop(x, y, w, h)))
+            << "level " << level << " tile " << tx << "," << ty << " window " << x << "," << y
+            << "," << w << "," << h << " max diff " << max_diff(part, whole.crop(x, y, w, h));
+        spliced += splice_jpeg_tile(stored, *entries, x, y, x + w, y + h).has_value();
+        ++windows;
       }
-    }
+    });
     EXPECT_GT(spliced, windows / 3) << "of " << windows;
   }
   // A window in the middle of a tile: the spliced JPEG is a fraction of it.
