@@ -44,7 +44,7 @@ class TileCache {
 
   // Stored JPEG tiles' entry points (jpeg_entry_points.hpp): a tile's
   // partial decodes after the first Huffman-decode only the MCUs they need.
-  // Half the budget: entry points cost ~1/70 of a decoded tile.
+  // Most of a small budget (tile_cache.cpp says why).
   std::shared_ptr<const JpegEntryPoints> entry_points(const TileKey& key) {
     return entry_points_.get(key);
   }
