@@ -1,5 +1,7 @@
 #include "image/tiff_source.hpp"
 
+#include "image/deflate_tile.hpp"
+
 #include <fmt/format.h>
 #include <tiffio.h>
 #include <webp/decode.h>
@@ -10,6 +12,7 @@
 #include <mutex>
 
 #include "common/error.hpp"
+#include "image/deflate_tile.hpp"
 #include "image/jpeg_tile.hpp"
 
 namespace tessera {
@@ -219,6 +222,7 @@ TiffSource::TiffSource(const std::filesystem::path& path)
     c.info.height = height;
     TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &c.level.compression);
     TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &c.level.planar);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_PREDICTOR, &c.level.predictor);
     c.level.photometric = photometric_;
     TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &c.level.photometric);
     c.level.ycbcr_jpeg =
@@ -469,6 +473,37 @@ std::optional<StoredTile> TiffSource::fetch_tile(int level, uint32_t tx, uint32_
   return tile;
 }
 
+// A deflate tile of 8-bit samples, with or without horizontal
+// differencing, decoded by deflate_tile.hpp into `out` (a whole tile).
+// False, with `out` unspecified, for any other tile or any surprise in its
+// bytes: libtiff then decodes it and says what is wrong.
+bool TiffSource::read_deflate_tile(const Level& level, const LevelInfo& li, uint32_t tx,
+                                   uint32_t ty, Raster& out) {
+  if ((level.compression != COMPRESSION_ADOBE_DEFLATE &&
+       level.compression != COMPRESSION_DEFLATE) ||
+      bits_ != 8 || sample_format_ == SAMPLEFORMAT_IEEEFP ||
+      (level.predictor != PREDICTOR_NONE && level.predictor != PREDICTOR_HORIZONTAL)) {
+    return false;
+  }
+  if (out.stride() != std::size_t(li.tile_width) * samples_) return false;
+  TIFF* tif = handle_->tif;
+  const uint32_t index = TIFFComputeTile(tif, tx * li.tile_width, ty * li.tile_height, 0, 0);
+  // Deflate never grows data by more than a few bytes per 16 KB block.
+  const uint64_t limit = out.size_bytes() + out.size_bytes() / 64 + 1024;
+  const uint64_t stored_bytes = TIFFGetStrileByteCount(tif, index);
+  if (stored_bytes == 0 || stored_bytes > limit) return false;
+  thread_local std::vector<uint8_t> raw;
+  raw.resize(std::size_t(stored_bytes));
+  if (TIFFReadRawTile(tif, index, raw.data(), tmsize_t(raw.size())) != tmsize_t(stored_bytes))
+    return false;
+  if (!inflate_tile(raw.data(), raw.size(), out.data(), out.size_bytes())) return false;
+  if (level.predictor == PREDICTOR_HORIZONTAL) {
+    undo_horizontal_differencing(out.data(), li.tile_width, li.tile_height, int(samples_),
+                                 out.stride());
+  }
+  return true;
+}
+
 // Reads one stored tile, interleaving separate planes and expanding 1-bit
 // samples, and crops it to the level's edge.
 Raster TiffSource::read_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty) {
@@ -499,6 +534,9 @@ Raster TiffSource::read_tile(const Level& level, const LevelInfo& li, uint32_t t
         dst[c] = (bit == white_is_one) ? 255 : 0;
       }
     }
+  } else if ((level.planar == PLANARCONFIG_CONTIG || samples_ == 1) &&
+             read_deflate_tile(level, li, tx, ty, out)) {
+    // Inflated and un-differenced here rather than by libtiff.
   } else if (level.planar == PLANARCONFIG_CONTIG || samples_ == 1) {
     const tmsize_t got = TIFFReadEncodedTile(tif, TIFFComputeTile(tif, x, y, 0, 0), out.data(),
                                              tmsize_t(out.size_bytes()));

@@ -42,6 +42,7 @@ class TiffSource final : public ImageSource {
     uint16_t compression = 1;
     uint16_t photometric = 1;
     uint16_t planar = 1;
+    uint16_t predictor = 1;
     bool ycbcr_jpeg = false;
     // JPEGTables, read on the first fetch_tile() of the level.
     std::shared_ptr<const std::string> jpeg_tables;
@@ -58,6 +59,8 @@ class TiffSource final : public ImageSource {
   const std::shared_ptr<const std::string>& jpeg_tables(int level);
   std::string read_raw_tile(int level, uint32_t index, uint64_t limit, uint32_t tx, uint32_t ty);
   Raster read_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty);
+  bool read_deflate_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty,
+                         Raster& out);
   Raster read_strip_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty);
   [[noreturn]] void fail(const std::string& what) const;
 

@@ -1,0 +1,133 @@
+#include "image/deflate_tile.hpp"
+
+#include <libdeflate.h>
+
+#include <cstring>
+#include <memory>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace tessera {
+
+namespace {
+
+struct FreeDecompressor {
+  void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+};
+
+// Scalar, for the samples the vector loops leave.
+void undo_row_scalar(uint8_t* row, std::size_t from, std::size_t bytes, int samples) {
+  for (std::size_t i = std::max<std::size_t>(from, std::size_t(samples)); i < bytes; ++i) {
+    row[i] = uint8_t(row[i] + row[i - std::size_t(samples)]);
+  }
+}
+
+#if defined(__SSE2__)
+// Prefix sums of every third byte within 16: shifts by 3, 6 and 12 bytes sum
+// up to 8 earlier pixels, more than the 5 a vector holds.
+inline __m128i prefix3(__m128i v) {
+  v = _mm_add_epi8(v, _mm_slli_si128(v, 3));
+  v = _mm_add_epi8(v, _mm_slli_si128(v, 6));
+  return _mm_add_epi8(v, _mm_slli_si128(v, 12));
+}
+
+// The pixel in bytes 12-14 of `v`, repeated from byte 0 on.
+inline __m128i repeat_last3(__m128i v) {
+  __m128i t = _mm_and_si128(_mm_srli_si128(v, 12),
+                            _mm_setr_epi8(-1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+  t = _mm_or_si128(t, _mm_slli_si128(t, 3));
+  t = _mm_or_si128(t, _mm_slli_si128(t, 6));
+  return _mm_or_si128(t, _mm_slli_si128(t, 12));
+}
+
+// RGB: five pixels (15 bytes) a step. Each store writes a 16th byte that
+// the next step reads, so that step's bytes are loaded before it.
+std::size_t undo_row_rgb(uint8_t* row, std::size_t bytes) {
+  if (bytes < 16) return 0;
+  __m128i carry = _mm_setzero_si128();
+  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row));
+  std::size_t i = 0;
+  for (;;) {
+    const bool more = i + 31 <= bytes;
+    const __m128i next = more ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i + 15)) : v;
+    const __m128i prefix = prefix3(v);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(row + i), _mm_add_epi8(prefix, carry));
+    // The carry repeats a pixel, so the next one is this one plus the last
+    // pixel of `prefix` repeated: one add per step depends on the step
+    // before, the rest overlaps.
+    carry = _mm_add_epi8(carry, repeat_last3(prefix));
+    i += 15;
+    if (!more) break;
+    v = next;
+  }
+  // The last store ended at i + 1, its last byte (the first of the next
+  // pixel) already summed: the scalar loop goes on after it.
+  return i + 1;
+}
+
+// RGBA: four pixels a step, no overlap.
+std::size_t undo_row_rgba(uint8_t* row, std::size_t bytes) {
+  __m128i carry = _mm_setzero_si128();
+  std::size_t i = 0;
+  for (; i + 16 <= bytes; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i));
+    v = _mm_add_epi8(v, _mm_slli_si128(v, 4));
+    v = _mm_add_epi8(v, _mm_slli_si128(v, 8));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(row + i), _mm_add_epi8(v, carry));
+    carry = _mm_add_epi8(carry, _mm_shuffle_epi32(v, 0xff));
+  }
+  return i;
+}
+
+// Grey: sixteen samples a step.
+std::size_t undo_row_grey(uint8_t* row, std::size_t bytes) {
+  __m128i carry = _mm_setzero_si128();
+  std::size_t i = 0;
+  for (; i + 16 <= bytes; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i));
+    v = _mm_add_epi8(v, _mm_slli_si128(v, 1));
+    v = _mm_add_epi8(v, _mm_slli_si128(v, 2));
+    v = _mm_add_epi8(v, _mm_slli_si128(v, 4));
+    v = _mm_add_epi8(v, _mm_slli_si128(v, 8));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(row + i), _mm_add_epi8(v, carry));
+    // Byte 15 repeated, added to the carry (as for RGB).
+    __m128i last = _mm_srli_si128(v, 15);
+    last = _mm_unpacklo_epi8(last, last);
+    last = _mm_unpacklo_epi16(last, last);
+    carry = _mm_add_epi8(carry, _mm_shuffle_epi32(last, 0));
+  }
+  return i;
+}
+#endif
+
+}  // namespace
+
+bool inflate_tile(const uint8_t* stored, std::size_t stored_bytes, uint8_t* out,
+                  std::size_t out_bytes) {
+  thread_local std::unique_ptr<libdeflate_decompressor, FreeDecompressor> decompressor(
+      libdeflate_alloc_decompressor());
+  if (!decompressor) return false;
+  std::size_t got = 0;
+  const libdeflate_result result =
+      libdeflate_zlib_decompress(decompressor.get(), stored, stored_bytes, out, out_bytes, &got);
+  return result == LIBDEFLATE_SUCCESS && got == out_bytes;
+}
+
+void undo_horizontal_differencing(uint8_t* data, uint32_t width, uint32_t rows, int samples,
+                                  std::size_t stride) {
+  const std::size_t bytes = std::size_t(width) * std::size_t(samples);
+  for (uint32_t r = 0; r < rows; ++r) {
+    uint8_t* row = data + std::size_t(r) * stride;
+    std::size_t done = 0;
+#if defined(__SSE2__)
+    if (samples == 3) done = undo_row_rgb(row, bytes);
+    if (samples == 4) done = undo_row_rgba(row, bytes);
+    if (samples == 1) done = undo_row_grey(row, bytes);
+#endif
+    undo_row_scalar(row, done, bytes, samples);
+  }
+}
+
+}  // namespace tessera

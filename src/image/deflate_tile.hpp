@@ -1,0 +1,27 @@
+#pragma once
+// Deflate-compressed TIFF tiles of 8-bit samples, decoded without libtiff's
+// codec: libdeflate inflates the stored bytes straight into the tile, and
+// horizontal differencing (Predictor 2) is undone with vector adds. libtiff
+// does the same work with a byte-at-a-time predictor loop that costs a
+// quarter of the inflate itself, and a random deflate tile is mostly these
+// two steps and the JPEG encode after them.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tessera {
+
+// Inflates a zlib stream (TIFF Compression 8 or 32946) into exactly
+// `out_bytes` bytes. False when the stream is corrupt or does not hold
+// exactly that many bytes: the caller then lets libtiff decide.
+bool inflate_tile(const uint8_t* stored, std::size_t stored_bytes, uint8_t* out,
+                  std::size_t out_bytes);
+
+// Undoes TIFF Predictor 2 on rows of 8-bit samples in place: each sample
+// becomes the sum of itself and the same sample of the pixel before it.
+// `width` pixels of `samples` interleaved samples per row, rows `stride`
+// bytes apart.
+void undo_horizontal_differencing(uint8_t* data, uint32_t width, uint32_t rows, int samples,
+                                  std::size_t stride);
+
+}  // namespace tessera
