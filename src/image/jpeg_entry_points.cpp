@@ -325,21 +325,39 @@ struct BitWriter {
     }
     acc &= (uint64_t{1} << count) - 1;
   }
-  // The bits [from, to) of `bits`, 64 at a time.
+  // The bits [from, to) of `bits`, 64 at a time. The source's bit offset
+  // and the bits pending in `acc` stay the same through the loop, so its
+  // shifts are fixed; locals keep the compiler from reloading the buffers.
   void copy(const Bits& bits, uint64_t from, uint64_t to) {
     reserve(std::size_t((to - from) >> 3) + 8);
-    while (to - from >= 64) {
-      const uint64_t v = bits.peek64(from);
-      const uint64_t word = count == 0 ? v : (acc << (64 - count)) | (v >> count);
-      acc = count == 0 ? 0 : v & ((uint64_t{1} << count) - 1);
-      if (!has_ff(word)) {
-        const uint64_t big = __builtin_bswap64(word);
-        std::memcpy(out.data() + size, &big, 8);
-        size += 8;
-      } else {
-        for (int shift = 56; shift >= 0; shift -= 8) byte(uint8_t(word >> shift));
+    if (to - from >= 64) {
+      const uint8_t* p = bits.at(from);
+      uint8_t* dst = out.data() + size;
+      const int shift = int(from & 7), pending = count;
+      const uint64_t keep = (uint64_t{1} << pending) - 1;
+      uint64_t carry = acc;
+      const uint64_t words = (to - from) >> 6;
+      for (uint64_t i = 0; i < words; ++i, p += 8) {
+        uint64_t v = 0;
+        std::memcpy(&v, p, 8);
+        v = __builtin_bswap64(v);
+        if (shift != 0) v = (v << shift) | (p[8] >> (8 - shift));
+        const uint64_t word = pending == 0 ? v : (carry << (64 - pending)) | (v >> pending);
+        carry = v & keep;
+        if (!has_ff(word)) {
+          const uint64_t big = __builtin_bswap64(word);
+          std::memcpy(dst, &big, 8);
+          dst += 8;
+        } else {
+          for (int k = 56; k >= 0; k -= 8) {
+            *dst++ = uint8_t(word >> k);
+            if (uint8_t(word >> k) == 0xff) *dst++ = 0;
+          }
+        }
       }
-      from += 64;
+      size = std::size_t(dst - out.data());
+      acc = carry;
+      from += words << 6;
     }
     while (to - from >= 24) {
       put(bits.peek(from, 24), 24);
