@@ -105,13 +105,23 @@ Pool& pool() {
   return instance;
 }
 
+// parallel_for calls running now. When there are as many as cores, every
+// core already has a caller to run pieces for: handing pieces to a helper
+// would only add a wake-up and a thread switch per call (a busy server's
+// case, each worker in a request of its own).
+std::atomic<unsigned> g_running{0};
+
 }  // namespace
 
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& work) {
   Pool& helpers = pool();
   if (n == 0) return;
+  struct Running {
+    const unsigned before = g_running.fetch_add(1, std::memory_order_relaxed);
+    ~Running() { g_running.fetch_sub(1, std::memory_order_relaxed); }
+  } running;
   auto batch = std::make_shared<Batch>(n, work);
-  if (n == 1 || helpers.helpers() == 0) {
+  if (n == 1 || helpers.helpers() == 0 || running.before >= helpers.helpers() + 1) {
     batch->run();
     if (batch->error) std::rethrow_exception(batch->error);
     return;

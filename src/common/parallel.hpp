@@ -11,6 +11,8 @@ namespace tessera {
 // process-wide pool of helper threads (one fewer than the cores), and returns
 // when all have run. The caller works too, so it never waits for a helper
 // that is busy elsewhere: under load every request decodes its own pieces.
+// While as many calls run as there are cores, the pieces of a new one all
+// run on its caller: the cores are busy anyway.
 // If any piece throws, the first exception is rethrown here once all pieces
 // have finished.
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& work);
