@@ -67,36 +67,32 @@ std::size_t undo_row_rgb(uint8_t* row, std::size_t bytes) {
   return i + 1;
 }
 
-// RGBA: four pixels a step, no overlap.
-std::size_t undo_row_rgba(uint8_t* row, std::size_t bytes) {
+// Grey (P = 1) and RGBA (P = 4): 16 / P pixels a step, no overlap. The
+// prefix sums shift by P, 2P, ... bytes; the carry adds the last pixel of
+// each step repeated (as for RGB).
+template <int P>
+std::size_t undo_row_pow2(uint8_t* row, std::size_t bytes) {
   __m128i carry = _mm_setzero_si128();
   std::size_t i = 0;
   for (; i + 16 <= bytes; i += 16) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i));
+    if constexpr (P == 1) {
+      v = _mm_add_epi8(v, _mm_slli_si128(v, 1));
+      v = _mm_add_epi8(v, _mm_slli_si128(v, 2));
+    }
     v = _mm_add_epi8(v, _mm_slli_si128(v, 4));
     v = _mm_add_epi8(v, _mm_slli_si128(v, 8));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(row + i), _mm_add_epi8(v, carry));
-    carry = _mm_add_epi8(carry, _mm_shuffle_epi32(v, 0xff));
-  }
-  return i;
-}
-
-// Grey: sixteen samples a step.
-std::size_t undo_row_grey(uint8_t* row, std::size_t bytes) {
-  __m128i carry = _mm_setzero_si128();
-  std::size_t i = 0;
-  for (; i + 16 <= bytes; i += 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i));
-    v = _mm_add_epi8(v, _mm_slli_si128(v, 1));
-    v = _mm_add_epi8(v, _mm_slli_si128(v, 2));
-    v = _mm_add_epi8(v, _mm_slli_si128(v, 4));
-    v = _mm_add_epi8(v, _mm_slli_si128(v, 8));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(row + i), _mm_add_epi8(v, carry));
-    // Byte 15 repeated, added to the carry (as for RGB).
-    __m128i last = _mm_srli_si128(v, 15);
-    last = _mm_unpacklo_epi8(last, last);
-    last = _mm_unpacklo_epi16(last, last);
-    carry = _mm_add_epi8(carry, _mm_shuffle_epi32(last, 0));
+    __m128i last = v;
+    if constexpr (P == 1) {
+      last = _mm_srli_si128(v, 15);
+      last = _mm_unpacklo_epi8(last, last);
+      last = _mm_unpacklo_epi16(last, last);
+      last = _mm_shuffle_epi32(last, 0);
+    } else {
+      last = _mm_shuffle_epi32(v, 0xff);
+    }
+    carry = _mm_add_epi8(carry, last);
   }
   return i;
 }
@@ -123,8 +119,8 @@ void undo_horizontal_differencing(uint8_t* data, uint32_t width, uint32_t rows, 
     std::size_t done = 0;
 #if defined(__SSE2__)
     if (samples == 3) done = undo_row_rgb(row, bytes);
-    if (samples == 4) done = undo_row_rgba(row, bytes);
-    if (samples == 1) done = undo_row_grey(row, bytes);
+    if (samples == 4) done = undo_row_pow2<4>(row, bytes);
+    if (samples == 1) done = undo_row_pow2<1>(row, bytes);
 #endif
     undo_row_scalar(row, done, bytes, samples);
   }
