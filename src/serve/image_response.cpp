@@ -106,7 +106,11 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
     return format_http_date(image.identity.mtime_ns / 1'000'000'000);
   };
   std::shared_ptr<const CachedResponse> cached = context.responses.get(key, image.identity);
-  if (!cached && context.memory_only) throw NeedsWorker{};
+  if (!cached && context.memory_only) {
+    Response elsewhere;
+    elsewhere.needs_worker = true;
+    return elsewhere;
+  }
   std::string shared_key;
   if (!cached && context.shared_responses != nullptr) {
     shared_key = shared_request(key, image, context);

@@ -28,6 +28,12 @@ struct Response {
   // When set, the body instead of `body`: bytes a cache holds, sent from
   // there without a copy. Read the body with content().
   std::shared_ptr<const std::string> shared_body;
+  // Set instead of an answer by a handler asked to answer from memory only
+  // (ServeContext::memory_only) whose reply is not there: the request goes
+  // to a worker. Most requests of a random workload take this way, so it is
+  // a value rather than a thrown NeedsWorker (an exception costs more than
+  // the cache lookup it reports on).
+  bool needs_worker = false;
 
   std::string_view content() const noexcept {
     return shared_body ? std::string_view(*shared_body) : std::string_view(body);

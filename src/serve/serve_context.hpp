@@ -22,8 +22,8 @@ struct ServeContext {
   // when none is configured.
   MemcachedCache* shared_responses = nullptr;
   // Answer only from what is in memory (see Service::handle_from_memory):
-  // whatever would open a file, decode, or wait on the network throws
-  // NeedsWorker instead.
+  // a reply not in the response cache comes back as needs_worker, and
+  // whatever else would open a file or walk folders throws NeedsWorker.
   bool memory_only = false;
 };
 

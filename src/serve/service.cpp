@@ -132,6 +132,7 @@ std::optional<Response> Service::handle_from_memory(const Request& request) cons
   Response response;
   try {
     response = route(request, true);
+    if (response.needs_worker) return std::nullopt;
   } catch (const NeedsWorker&) {
     return std::nullopt;
   } catch (const Error& e) {

@@ -123,7 +123,8 @@ Response handle_iip(const Request& request, const ServeContext& context) {
       // Several JPEG tiles in IIP's own framing, one reply.
       std::string body;
       for (const IipTilTile& tile : iip_til_tiles(iip, info, options)) {
-        const Response one = render_response(tile.query, image, context, overrides);
+        Response one = render_response(tile.query, image, context, overrides);
+        if (one.needs_worker) return one;
         body += frame_iip_til_tile(iip.resolution, tile.index, one.content());
       }
       Response response = make_response(200, std::move(body), "application/vnd.netfpx");

@@ -74,6 +74,36 @@ TEST_F(ServiceFromMemory, AnswersACachedTileAsHandleDoes) {
   EXPECT_TRUE(not_modified->content().empty());
 }
 
+// Every tile protocol hands an uncached reply to a worker, including IIP's
+// TIL (several tiles in one reply, one of them not yet encoded), and answers
+// it from memory once handle() has made it. Each asks for a different tile
+// of the full resolution: the protocols share the rendered tiles.
+TEST_F(ServiceFromMemory, UncachedRepliesOfEveryProtocolGoToAWorker) {
+  ASSERT_EQ(service_->handle(get("/iiif/3/pattern/info.json")).status, 200);  // header known
+  Request til = get("/iip");
+  til.query = "FIF=pattern.tif&TIL=2,0-1";
+  Request jtl = get("/iip");
+  jtl.query = "FIF=pattern.tif&JTL=2,3";
+  for (const Request& request : {til, jtl, get("/deepzoom/pattern.tif_files/10/1_1.jpg"),
+                                 get("/zoomify/pattern.tif/TileGroup0/2-2-1.jpg")}) {
+    const std::string what = request.path + "?" + request.query;
+    const auto early = service_->handle_from_memory(request);
+    EXPECT_FALSE(early) << what << ": "
+                        << (early ? std::to_string(early->status) + " " +
+                                        std::string(early->content())
+                                  : "");
+    const Response made = service_->handle(request);
+    ASSERT_EQ(made.status, 200) << what << ": " << made.content();
+    const auto again = service_->handle_from_memory(request);
+    ASSERT_TRUE(again) << what;
+    EXPECT_EQ(again->content(), made.content()) << what;
+  }
+  // One tile of a TIL list cached is not the whole reply.
+  Request wider = til;
+  wider.query = "FIF=pattern.tif&TIL=2,0-2";
+  EXPECT_FALSE(service_->handle_from_memory(wider));
+}
+
 TEST_F(ServiceFromMemory, AChangedFileIsNotServedFromMemory) {
   const Request tile = get("/iiif/3/pattern/0,0,256,256/256,/0/default.png");
   ASSERT_EQ(service_->handle(tile).status, 200);
