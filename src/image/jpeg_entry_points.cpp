@@ -259,8 +259,8 @@ struct Walker {
       return table.look_symbol[peek >> 8];
     }
     int l = 9;
-    while (int32_t(peek >> (16 - l)) > table.max_code[l]) ++l;
-    if (l > 16) return -1;
+    while (l <= 16 && int32_t(peek >> (16 - l)) > table.max_code[l]) ++l;
+    if (l > 16) return -1;  // no code of any length: corrupt
     const int32_t index = int32_t(peek >> (16 - l)) + table.offset[l];
     if (index < 0 || index >= int32_t(table.values.size())) return -1;
     pos += uint64_t(l);
