@@ -1,7 +1,5 @@
 #include "image/tiff_source.hpp"
 
-#include "image/deflate_tile.hpp"
-
 #include <fmt/format.h>
 #include <tiffio.h>
 #include <webp/decode.h>
