@@ -4,7 +4,10 @@
 #include <tiffio.h>
 #include <webp/decode.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdarg>
 #include <cstring>
 #include <mutex>
@@ -91,6 +94,8 @@ TiffSource::TiffSource(const std::filesystem::path& path)
   silence_libtiff_globally();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) not_found("no such image");
+  file_bytes_ = std::filesystem::file_size(path, ec);
+  if (ec) file_bytes_ = 0;
 
   TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
   TIFFOpenOptionsSetErrorHandlerExtR(options, &Handle::on_error, handle_.get());
@@ -319,10 +324,8 @@ const LevelInfo& TiffSource::check_tile(int level, uint32_t tx, uint32_t ty) con
 
 Raster TiffSource::tile(int level, uint32_t tx, uint32_t ty) {
   const LevelInfo& li = check_tile(level, tx, ty);
-  select_level(level);
-  handle_->last_error.clear();
-  Raster raw = levels_[level].tiled ? read_tile(levels_[level], li, tx, ty)
-                                    : read_strip_tile(levels_[level], li, tx, ty);
+  Raster raw =
+      levels_[level].tiled ? read_tile(level, li, tx, ty) : read_strip_tile(level, li, tx, ty);
 
   // Bring the samples to what info() promises: 8-bit, black is zero, RGB.
   if (photometric_ == PHOTOMETRIC_MINISWHITE && bits_ != 1) {
@@ -376,18 +379,19 @@ std::optional<EncodedTile> TiffSource::stored_tile(int level, uint32_t tx, uint3
     return std::nullopt;
   }
 
-  select_level(level);
-  handle_->last_error.clear();
-  TIFF* tif = handle_->tif;
-  const uint32_t index = TIFFComputeTile(tif, x, y, 0, 0);
   // A stored tile larger than any encoder makes one of these pixels is not
   // trusted with an allocation: the decoding path, which bounds its own
   // memory, reads it instead.
   const uint64_t limit =
       std::min(uint64_t(tw) * th * samples_ * 2 + (uint64_t{64} << 10), kMaxBlockBytes);
-  const uint64_t stored_bytes = TIFFGetStrileByteCount(tif, index);
-  if (stored_bytes == 0 || stored_bytes > limit) return std::nullopt;
-  std::string raw = read_raw_tile(level, index, stored_bytes, tx, ty);
+  const Extent extent = tile_extent(level, tx, ty);
+  if (extent.bytes == 0 || extent.bytes > limit) return std::nullopt;
+  // Read into a buffer each thread keeps: the reply is a new string anyway.
+  thread_local std::vector<uint8_t> buffer;
+  if (buffer.size() < extent.bytes) buffer.resize(std::size_t(extent.bytes));
+  read_raw(extent, level, tx, ty, buffer.data());
+  const std::string_view raw(reinterpret_cast<const char*>(buffer.data()),
+                             std::size_t(extent.bytes));
 
   if (format == Format::Webp) {
     int webp_width = 0, webp_height = 0;
@@ -396,17 +400,18 @@ std::optional<EncodedTile> TiffSource::stored_tile(int level, uint32_t tx, uint3
         uint32_t(webp_width) != w || uint32_t(webp_height) != h) {
       return std::nullopt;
     }
-    return EncodedTile{Format::Webp, std::move(raw)};
+    return EncodedTile{Format::Webp, std::string(raw)};
   }
   std::optional<std::string> jpeg = complete_jpeg_tile(*jpeg_tables(level), raw, w, h, colour);
   if (!jpeg) return std::nullopt;
   return EncodedTile{Format::Jpeg, std::move(*jpeg)};
 }
 
-// The current level's JPEGTables (empty when it has none), read once.
+// A level's JPEGTables (empty when it has none), read once.
 const std::shared_ptr<const std::string>& TiffSource::jpeg_tables(int level) {
   Level& stored = levels_[level];
   if (!stored.jpeg_tables) {
+    select_level(level);
     uint32_t table_bytes = 0;
     const void* table_data = nullptr;
     auto tables = std::make_shared<std::string>();
@@ -431,16 +436,43 @@ std::optional<JpegColour> TiffSource::jpeg_colour(const Level& level) const {
 }
 
 // The stored bytes of tile `index` of the current level, at most `bytes`.
-std::string TiffSource::read_raw_tile(int level, uint32_t index, uint64_t bytes, uint32_t tx,
-                                      uint32_t ty) {
-  std::string raw(std::size_t(bytes), '\0');
-  const tmsize_t got = TIFFReadRawTile(handle_->tif, index, raw.data(), tmsize_t(raw.size()));
-  if (got < 0) {
-    fail(fmt::format("corrupt or truncated TIFF: cannot read tile {},{} of level {}", tx, ty,
-                     level));
+TiffSource::Extent TiffSource::tile_extent(int level, uint32_t tx, uint32_t ty) {
+  Level& stored = levels_[level];
+  const LevelInfo& li = info_.levels[level];
+  if (!stored.tiled || (samples_ > 1 && stored.planar != PLANARCONFIG_CONTIG)) return {};
+  const std::size_t count = std::size_t(li.tiles_across()) * li.tiles_down();
+  if (stored.tile_offsets.size() != count) {
+    select_level(level);
+    TIFF* tif = handle_->tif;
+    // Each tile has an offset of at least two bytes in the file: a level
+    // claiming more tiles than that is left to libtiff, which bounds its own
+    // reads, rather than trusted with an allocation.
+    if (TIFFNumberOfTiles(tif) < count || count > file_bytes_ / 2) return {};
+    stored.tile_offsets.resize(count);
+    stored.tile_bytes.resize(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      stored.tile_offsets[i] = TIFFGetStrileOffset(tif, uint32_t(i));
+      stored.tile_bytes[i] =
+          uint32_t(std::min<uint64_t>(TIFFGetStrileByteCount(tif, uint32_t(i)), UINT32_MAX));
+    }
   }
-  raw.resize(std::size_t(got));
-  return raw;
+  const std::size_t i = std::size_t(ty) * li.tiles_across() + tx;
+  return Extent{stored.tile_offsets[i], stored.tile_bytes[i]};
+}
+
+void TiffSource::read_raw(const Extent& extent, int level, uint32_t tx, uint32_t ty, uint8_t* out) {
+  const int fd = TIFFFileno(handle_->tif);
+  uint64_t done = 0;
+  while (done < extent.bytes) {
+    const ssize_t got =
+        ::pread(fd, out + done, std::size_t(extent.bytes - done), off_t(extent.offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      throw Error(500, fmt::format("corrupt or truncated TIFF: cannot read tile {},{} of level {}",
+                                   tx, ty, level));
+    }
+    done += uint64_t(got);
+  }
 }
 
 std::optional<StoredTile> TiffSource::fetch_tile(int level, uint32_t tx, uint32_t ty) {
@@ -450,20 +482,17 @@ std::optional<StoredTile> TiffSource::fetch_tile(int level, uint32_t tx, uint32_
   const std::optional<JpegColour> colour = jpeg_colour(stored);
   if (!colour) return std::nullopt;
 
-  select_level(level);
-  handle_->last_error.clear();
-  TIFF* tif = handle_->tif;
-  const uint32_t index = TIFFComputeTile(tif, tx * li.tile_width, ty * li.tile_height, 0, 0);
   // A tile larger than its raw samples plus slack is not trusted with an
   // allocation; tile() decodes it through libtiff, which bounds its own.
   const uint64_t limit =
       std::min(uint64_t(li.tile_width) * li.tile_height * samples_ * 2 + (uint64_t{64} << 10),
                kMaxBlockBytes);
-  const uint64_t stored_bytes = TIFFGetStrileByteCount(tif, index);
-  if (stored_bytes == 0 || stored_bytes > limit) return std::nullopt;
+  const Extent extent = tile_extent(level, tx, ty);
+  if (extent.bytes == 0 || extent.bytes > limit) return std::nullopt;
 
   StoredTile tile;
-  tile.bytes = read_raw_tile(level, index, stored_bytes, tx, ty);
+  tile.bytes.resize(std::size_t(extent.bytes));
+  read_raw(extent, level, tx, ty, reinterpret_cast<uint8_t*>(tile.bytes.data()));
   tile.tables = jpeg_tables(level);
   tile.colour = *colour;
   tile.stored_width = li.tile_width;
@@ -475,26 +504,25 @@ std::optional<StoredTile> TiffSource::fetch_tile(int level, uint32_t tx, uint32_
 // differencing, decoded by deflate_tile.hpp into `out` (a whole tile).
 // False, with `out` unspecified, for any other tile or any surprise in its
 // bytes: libtiff then decodes it and says what is wrong.
-bool TiffSource::read_deflate_tile(const Level& level, const LevelInfo& li, uint32_t tx,
-                                   uint32_t ty, Raster& out) {
+bool TiffSource::read_deflate_tile(int index, uint32_t tx, uint32_t ty, Raster& out) {
+  const Level& level = levels_[index];
   if ((level.compression != COMPRESSION_ADOBE_DEFLATE &&
        level.compression != COMPRESSION_DEFLATE) ||
       bits_ != 8 || sample_format_ == SAMPLEFORMAT_IEEEFP ||
       (level.predictor != PREDICTOR_NONE && level.predictor != PREDICTOR_HORIZONTAL)) {
     return false;
   }
+  const LevelInfo& li = info_.levels[index];
   if (out.stride() != std::size_t(li.tile_width) * samples_) return false;
-  TIFF* tif = handle_->tif;
-  const uint32_t index = TIFFComputeTile(tif, tx * li.tile_width, ty * li.tile_height, 0, 0);
   // Deflate never grows data by more than a few bytes per 16 KB block.
   const uint64_t limit = out.size_bytes() + out.size_bytes() / 64 + 1024;
-  const uint64_t stored_bytes = TIFFGetStrileByteCount(tif, index);
-  if (stored_bytes == 0 || stored_bytes > limit) return false;
+  const Extent extent = tile_extent(index, tx, ty);
+  if (extent.bytes == 0 || extent.bytes > limit) return false;
   thread_local std::vector<uint8_t> raw;
-  raw.resize(std::size_t(stored_bytes));
-  if (TIFFReadRawTile(tif, index, raw.data(), tmsize_t(raw.size())) != tmsize_t(stored_bytes))
+  if (raw.size() < extent.bytes) raw.resize(std::size_t(extent.bytes));
+  read_raw(extent, index, tx, ty, raw.data());
+  if (!inflate_tile(raw.data(), std::size_t(extent.bytes), out.data(), out.size_bytes()))
     return false;
-  if (!inflate_tile(raw.data(), raw.size(), out.data(), out.size_bytes())) return false;
   if (level.predictor == PREDICTOR_HORIZONTAL) {
     undo_horizontal_differencing(out.data(), li.tile_width, li.tile_height, int(samples_),
                                  out.stride());
@@ -504,19 +532,28 @@ bool TiffSource::read_deflate_tile(const Level& level, const LevelInfo& li, uint
 
 // Reads one stored tile, interleaving separate planes and expanding 1-bit
 // samples, and crops it to the level's edge.
-Raster TiffSource::read_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty) {
-  TIFF* tif = handle_->tif;
+Raster TiffSource::read_tile(int index, const LevelInfo& li, uint32_t tx, uint32_t ty) {
+  const Level& level = levels_[index];
   const uint32_t tw = li.tile_width, th = li.tile_height;
   const SampleType type = info_.sample_type;
   const std::size_t bps = bytes_per_sample(type);
   const uint32_t x = tx * tw, y = ty * th;
+  const uint32_t w = std::min(tw, li.width - x), h = std::min(th, li.height - y);
   auto read_failed = [&] {
     fail(fmt::format("corrupt or truncated TIFF: cannot decode tile {},{} of level {}", tx, ty,
-                     current_level_));
+                     index));
   };
 
   // Every sample is written below: decoded, expanded or interleaved.
   Raster out = Raster::uninitialised(tw, th, samples_, type);
+  // Inflated and un-differenced here, without libtiff or the level's directory.
+  if (bits_ != 1 && read_deflate_tile(index, tx, ty, out)) {
+    return (w == tw && h == th) ? std::move(out) : out.crop(0, 0, w, h);
+  }
+
+  select_level(index);
+  handle_->last_error.clear();
+  TIFF* tif = handle_->tif;
   if (bits_ == 1) {
     const std::size_t row_bytes = (tw + 7) / 8;
     std::vector<uint8_t> packed(row_bytes * th);
@@ -532,9 +569,6 @@ Raster TiffSource::read_tile(const Level& level, const LevelInfo& li, uint32_t t
         dst[c] = (bit == white_is_one) ? 255 : 0;
       }
     }
-  } else if ((level.planar == PLANARCONFIG_CONTIG || samples_ == 1) &&
-             read_deflate_tile(level, li, tx, ty, out)) {
-    // Inflated and un-differenced here rather than by libtiff.
   } else if (level.planar == PLANARCONFIG_CONTIG || samples_ == 1) {
     const tmsize_t got = TIFFReadEncodedTile(tif, TIFFComputeTile(tif, x, y, 0, 0), out.data(),
                                              tmsize_t(out.size_bytes()));
@@ -554,13 +588,14 @@ Raster TiffSource::read_tile(const Level& level, const LevelInfo& li, uint32_t t
       }
     }
   }
-  const uint32_t w = std::min(tw, li.width - x), h = std::min(th, li.height - y);
   return (w == tw && h == th) ? std::move(out) : out.crop(0, 0, w, h);
 }
 
 // A virtual tile of a stripped image: the strips it spans, decoded and cut.
-Raster TiffSource::read_strip_tile(const Level& level, const LevelInfo& li, uint32_t tx,
-                                   uint32_t ty) {
+Raster TiffSource::read_strip_tile(int index, const LevelInfo& li, uint32_t tx, uint32_t ty) {
+  const Level& level = levels_[index];
+  select_level(index);
+  handle_->last_error.clear();
   TIFF* tif = handle_->tif;
   const SampleType type = info_.sample_type;
   const std::size_t bps = bytes_per_sample(type);

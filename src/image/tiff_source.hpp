@@ -46,6 +46,16 @@ class TiffSource final : public ImageSource {
     bool ycbcr_jpeg = false;
     // JPEGTables, read on the first fetch_tile() of the level.
     std::shared_ptr<const std::string> jpeg_tables;
+    // Where each tile's bytes lie in the file (row by row, contiguous
+    // samples only), read from the IFD on the level's first raw read: later
+    // raw reads then need neither the level's directory (libtiff re-reads
+    // all of an IFD on every change of level) nor libtiff.
+    std::vector<uint64_t> tile_offsets;
+    std::vector<uint32_t> tile_bytes;
+  };
+  // A stored tile's place in the file.
+  struct Extent {
+    uint64_t offset = 0, bytes = 0;
   };
 
   struct Handle;  // the open TIFF* and the last libtiff error message
@@ -55,19 +65,24 @@ class TiffSource final : public ImageSource {
   // What a JPEG level's tiles hold, or nullopt when they are not decoded the
   // way decode_stored_tile() decodes.
   std::optional<JpegColour> jpeg_colour(const Level& level) const;
-  // Of the selected level (select_level() first).
+  // Read from the level's directory once.
   const std::shared_ptr<const std::string>& jpeg_tables(int level);
-  std::string read_raw_tile(int level, uint32_t index, uint64_t limit, uint32_t tx, uint32_t ty);
-  Raster read_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty);
-  bool read_deflate_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty,
-                         Raster& out);
-  Raster read_strip_tile(const Level& level, const LevelInfo& li, uint32_t tx, uint32_t ty);
+  // Where tile (tx, ty) of a tiled level with contiguous samples lies; bytes
+  // is 0 for a tile the file does not hold.
+  Extent tile_extent(int level, uint32_t tx, uint32_t ty);
+  // Reads a stored tile's bytes into `out` (`extent.bytes` of them), with
+  // pread on libtiff's descriptor (libtiff seeks before each of its reads).
+  void read_raw(const Extent& extent, int level, uint32_t tx, uint32_t ty, uint8_t* out);
+  Raster read_tile(int level, const LevelInfo& li, uint32_t tx, uint32_t ty);
+  bool read_deflate_tile(int level, uint32_t tx, uint32_t ty, Raster& out);
+  Raster read_strip_tile(int level, const LevelInfo& li, uint32_t tx, uint32_t ty);
   [[noreturn]] void fail(const std::string& what) const;
 
   std::filesystem::path path_;
   std::unique_ptr<Handle> handle_;
   ImageInfo info_;
   std::vector<Level> levels_;
+  uint64_t file_bytes_ = 0;
   int current_level_ = -1;
   uint16_t photometric_ = 1;
   uint16_t bits_ = 8;

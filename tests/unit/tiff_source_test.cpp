@@ -4,9 +4,12 @@
 
 #include "image/tiff_source.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
+#include <functional>
 #include <random>
 
 #include "common/error.hpp"
@@ -242,28 +245,34 @@ TEST_F(TiffSourceTest, OpenImageChoosesByTheFileSignature) {
   EXPECT_EQ(error_status([&] { open_image(file("missing.tif")); }), 404);
 }
 
-// Reads every tile of every level; a broken file may fail, but only with
-// Error(500) and a one-line reason.
+// Reads every tile of every level, decoded and as stored bytes; a broken
+// file may fail, but only with Error(500) and a one-line reason.
 void read_everything_or_fail_cleanly(const fs::path& path, int& failures) {
+  auto expect_clean = [&](const Error& e) {
+    EXPECT_EQ(e.status(), 500) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    ++failures;
+  };
   try {
     TiffSource source(path);
     for (int level = 0; level < int(source.info().levels.size()); ++level) {
       const LevelInfo& li = source.info().levels[level];
       for (uint32_t ty = 0; ty < li.tiles_down(); ++ty)
         for (uint32_t tx = 0; tx < li.tiles_across(); ++tx) {
-          try {
-            source.tile(level, tx, ty);
-          } catch (const Error& e) {
-            EXPECT_EQ(e.status(), 500) << e.what();
-            EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
-            ++failures;
+          for (auto read :
+               {+[](TiffSource&s, int l, uint32_t x, uint32_t y) { s.tile(l, x, y); },
+                +[](TiffSource&s, int l, uint32_t x, uint32_t y) { s.stored_tile(l, x, y); },
+                +[](TiffSource&s, int l, uint32_t x, uint32_t y) { s.fetch_tile(l, x, y); }}) {
+            try {
+              read(source, level, tx, ty);
+            } catch (const Error& e) {
+              expect_clean(e);
+            }
           }
         }
     }
   } catch (const Error& e) {
-    EXPECT_EQ(e.status(), 500) << e.what();
-    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
-    ++failures;
+    expect_clean(e);
   }
 }
 
@@ -278,6 +287,108 @@ TEST_F(TiffSourceTest, TruncatedFilesFailWithAReason) {
     read_everything_or_fail_cleanly(cut, failures);
   }
   EXPECT_GE(failures, 9);  // every truncation is noticed somewhere
+}
+
+// Points tile `index` of the first IFD of a little-endian classic TIFF at
+// its file's last 100 bytes, so that the tile's bytes run past the end (vips
+// writes each level's directory after its tiles: a cut file loses
+// directories before it loses tiles).
+void point_tile_past_the_end(const fs::path& path, uint32_t index) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  auto read = [&](uint64_t at, int bytes) {
+    uint32_t value = 0;
+    f.seekg(std::streamoff(at));
+    f.read(reinterpret_cast<char*>(&value), bytes);
+    return value;
+  };
+  ASSERT_EQ(read(0, 2), 0x4949u);  // "II"
+  const uint32_t ifd = read(4, 4);
+  const uint32_t entries = read(ifd, 2);
+  for (uint32_t i = 0; i < entries; ++i) {
+    const uint64_t entry = ifd + 2 + 12 * i;
+    if (read(entry, 2) != 324) continue;  // TileOffsets
+    ASSERT_EQ(read(entry + 2, 2), 4u);    // LONG
+    ASSERT_GT(read(entry + 4, 4), index);
+    const uint32_t near_end = uint32_t(fs::file_size(path) - 100);
+    f.seekp(std::streamoff(read(entry + 8, 4) + 4 * index));
+    f.write(reinterpret_cast<const char*>(&near_end), 4);
+    return;
+  }
+  FAIL() << "no TileOffsets";
+}
+
+// A tile whose bytes run past the end of the file fails with its name,
+// whether decoded, passed through or cut into a region.
+TEST_F(TiffSourceTest, ATileBeyondTheEndOfTheFileIsNamed) {
+  for (const std::string compression : {"deflate", "jpeg"}) {
+    const fs::path path = file("past-the-end-" + compression + ".tif");
+    make_pyramid(src(3), path, 128, {"--compression", compression});
+    point_tile_past_the_end(path, 4);  // tile 0,1 of level 0: 5 tiles across
+    TiffSource source(path);
+    ASSERT_EQ(source.info().levels[0].tiles_across(), 5u);
+    (void)source.tile(0, 4, 1);  // its neighbours are intact
+    std::vector<std::function<void()>> reads = {[&] { source.tile(0, 4, 0); }};
+    if (compression == "jpeg") {
+      reads.push_back([&] { source.stored_tile(0, 4, 0); });
+      reads.push_back([&] { source.fetch_tile(0, 4, 0); });
+    }
+    for (const auto& read : reads) {
+      try {
+        read();
+        ADD_FAILURE() << compression << ": read a tile that runs past the end";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.status(), 500);
+        EXPECT_NE(std::string(e.what()).find("tile 4,0 of level 0"), std::string::npos) << e.what();
+      }
+    }
+  }
+}
+
+// Raw reads (which keep each level's tile table) and libtiff's decodes
+// (which switch the directory) interleaved over levels give what a fresh
+// source gives for each tile alone.
+TEST_F(TiffSourceTest, RawReadsAndDecodesInterleaveAcrossLevels) {
+  for (const std::string compression : {"jpeg", "deflate"}) {
+    const fs::path path = file("mixed-" + compression + ".tif");
+    make_pyramid(src(3), path, 128, {"--compression", compression});
+    TiffSource shared(path);
+    std::mt19937 random(7);
+    int stored = 0;  // tiles passed through
+    for (int round = 0; round < 60; ++round) {
+      const int level = int(random() % shared.info().levels.size());
+      const LevelInfo& li = shared.info().levels[level];
+      const uint32_t tx = random() % li.tiles_across(), ty = random() % li.tiles_down();
+      TiffSource fresh(path);
+      switch (random() % 3) {
+        case 0: {
+          const Raster a = shared.tile(level, tx, ty), b = fresh.tile(level, tx, ty);
+          ASSERT_EQ(a.width(), b.width());
+          ASSERT_EQ(a.height(), b.height());
+          ASSERT_EQ(a.stride(), b.stride());
+          ASSERT_EQ(0, std::memcmp(a.data(), b.data(), a.size_bytes())) << compression << level;
+          break;
+        }
+        case 1: {
+          const auto a = shared.stored_tile(level, tx, ty), b = fresh.stored_tile(level, tx, ty);
+          ASSERT_EQ(a.has_value(), b.has_value());
+          if (a) {
+            ++stored;
+            ASSERT_EQ(a->bytes, b->bytes);
+          }
+          break;
+        }
+        default: {
+          const auto a = shared.fetch_tile(level, tx, ty), b = fresh.fetch_tile(level, tx, ty);
+          ASSERT_EQ(a.has_value(), b.has_value());
+          if (a) {
+            ASSERT_EQ(a->bytes, b->bytes);
+            ASSERT_EQ(*a->tables, *b->tables);
+          }
+        }
+      }
+    }
+    EXPECT_EQ(stored > 0, compression == "jpeg");
+  }
 }
 
 TEST_F(TiffSourceTest, DamagedBytesNeverCrash) {
