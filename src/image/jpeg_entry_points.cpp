@@ -116,7 +116,7 @@ uint32_t be16(const uint8_t* p) { return uint32_t(p[0]) << 8 | p[1]; }
 
 // Reads the DHT segments of a stream (tables or image) into `frame`, and for
 // the image its SOF and SOS. False for anything this module does not enter.
-bool read_headers(const std::string& stream, bool image, Frame& frame) {
+bool read_headers(std::string_view stream, bool image, Frame& frame) {
   const auto* s = reinterpret_cast<const uint8_t*>(stream.data());
   const std::size_t n = stream.size();
   if (n < 4 || s[0] != 0xff || s[1] != 0xd8) return false;
@@ -199,7 +199,7 @@ bool read_headers(const std::string& stream, bool image, Frame& frame) {
 bool read_frame(const StoredTile& tile, Frame& frame) {
   if (tile.tables && !tile.tables->empty() && !read_headers(*tile.tables, false, frame))
     return false;
-  if (!read_headers(tile.bytes, true, frame)) return false;
+  if (!read_headers(tile.stream(), true, frame)) return false;
   for (int c = 0; c < frame.components; ++c) {
     if (!frame.dc[frame.dc_table[c]].present || !frame.ac[frame.ac_table[c]].present) return false;
   }
@@ -209,7 +209,7 @@ bool read_frame(const StoredTile& tile, Frame& frame) {
 // The scan from stream byte `from` (its unstuffed byte `first`) up to its
 // end (a marker) or `limit` unstuffed bytes. Eight bytes at a time between
 // the 0xFF bytes, which in entropy-coded data come every few hundred.
-void unstuff(const std::string& stream, std::size_t from, uint64_t first, std::size_t limit,
+void unstuff(std::string_view stream, std::size_t from, uint64_t first, std::size_t limit,
              Bits& bits) {
   const auto* s = reinterpret_cast<const uint8_t*>(stream.data());
   const std::size_t n = stream.size();
@@ -377,7 +377,7 @@ std::shared_ptr<const JpegEntryPoints> index_jpeg_tile(const StoredTile& tile) {
   Frame frame;
   if (!read_frame(tile, frame)) return nullptr;
   Bits bits;
-  unstuff(tile.bytes, frame.data_at, 0, tile.bytes.size(), bits);
+  unstuff(tile.stream(), frame.data_at, 0, tile.bytes.size(), bits);
   auto entries = std::make_shared<JpegEntryPoints>();
   JpegEntryPoints& e = *entries;
   e.width = frame.width;
@@ -453,12 +453,12 @@ std::optional<SplicedTile> splice_jpeg_tile(const StoredTile& tile, const JpegEn
   };
   thread_local Memo memo;
   if (!memo.valid || memo.tables != tile.tables ||
-      tile.bytes.compare(0, memo.headers.size(), memo.headers) != 0) {
+      tile.stream().substr(0, memo.headers.size()) != memo.headers) {
     memo.valid = false;
     memo.frame = Frame{};
     if (!read_frame(tile, memo.frame)) return std::nullopt;
     memo.tables = tile.tables;
-    memo.headers.assign(tile.bytes, 0, memo.frame.data_at);
+    memo.headers.assign(tile.stream().substr(0, memo.frame.data_at));
     memo.valid = true;
   }
   const Frame& frame = memo.frame;
@@ -505,8 +505,8 @@ std::optional<SplicedTile> splice_jpeg_tile(const StoredTile& tile, const JpegEn
     // This row's bytes, from its first to the one holding `end`.
     const uint64_t first = e.row_bits[row] >> 3;
     if (end < start) return std::nullopt;
-    unstuff(tile.bytes, frame.data_at + e.row_at[row], first, std::size_t((end >> 3) - first + 1),
-            bits);
+    unstuff(tile.stream(), frame.data_at + e.row_at[row], first,
+            std::size_t((end >> 3) - first + 1), bits);
     if (bits.size < end) return std::nullopt;
     // The row's first MCU, its first block of every component given the
     // DC value relative to the row before it in the new stream.
@@ -548,7 +548,7 @@ std::optional<SplicedTile> splice_jpeg_tile(const StoredTile& tile, const JpegEn
   writer.reserve(2);
   buffer[writer.size++] = 0xff;
   buffer[writer.size++] = 0xd9;
-  out.bytes.assign(reinterpret_cast<const char*>(buffer.data()), writer.size);
+  out.bytes = std::string_view(reinterpret_cast<const char*>(buffer.data()), writer.size);
   return out;
 }
 

@@ -67,7 +67,7 @@ std::shared_ptr<const JpegEntryPoints> index_jpeg_tile(const StoredTile& tile);
 // to whole MCUs and entry points. `x`, `y`: where its first pixel lies in
 // the tile.
 struct SplicedTile {
-  std::string bytes;
+  std::string_view bytes;  // kept by the calling thread until its next splice
   uint32_t x = 0, y = 0, width = 0, height = 0;
 };
 // Nullopt when the splice would not save a decode much, or cannot be made

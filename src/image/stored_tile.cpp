@@ -117,7 +117,7 @@ struct Decompressor {
 // The libjpeg calls, kept free of C++ objects with destructors since
 // longjmp skips them. Returns nullptr on success, else the reason.
 // `bytes` is the tile's stream, or one spliced from it (frame_w x frame_h).
-const char* decode_window(Decompressor& d, const StoredTile& tile, const std::string& bytes,
+const char* decode_window(Decompressor& d, const StoredTile& tile, std::string_view bytes,
                           uint32_t frame_w, uint32_t frame_h, uint32_t x, uint32_t y, uint32_t w,
                           uint32_t h, uint8_t* out, std::size_t stride, uint8_t* scratch,
                           std::vector<uint8_t>& planes) {
@@ -276,8 +276,8 @@ void decode_stored_tile(const StoredTile& tile, uint32_t x, uint32_t y, uint32_t
     }
   }
   if (const char* failure =
-          decode_window(decompressor, tile, tile.bytes, tile.stored_width, tile.stored_height, x, y,
-                        w, h, out, stride, scratch.data(), planes)) {
+          decode_window(decompressor, tile, tile.stream(), tile.stored_width, tile.stored_height, x,
+                        y, w, h, out, stride, scratch.data(), planes)) {
     throw Error(500, fmt::format("corrupt JPEG tile: {}", failure));
   }
 }

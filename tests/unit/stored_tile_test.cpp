@@ -238,7 +238,7 @@ TEST_F(PartialDecodeTest, BrokenStreamsFailWithAReason) {
   }
 
   StoredTile garbage = stored;
-  garbage.bytes = std::string(400, 'x');
+  garbage.bytes.assign(400, 'x');
   EXPECT_THROW(decode_stored_tile(garbage, 0, 0, 16, 16, out.data(), out.stride()), Error);
 
   StoredTile grey_claim = stored;
