@@ -69,6 +69,25 @@ std::string photometric_name(uint16_t photometric) {
   }
 }
 
+// Where a stored tile is read to before it is decoded or completed: the
+// thread's own buffer for tile-sized reads (no allocation per tile), a
+// temporary one for larger, so that no thread keeps a huge buffer.
+class ReadBuffer {
+ public:
+  explicit ReadBuffer(std::size_t bytes) {
+    constexpr std::size_t kKeptBytes = std::size_t{4} << 20;
+    thread_local std::vector<uint8_t> kept;
+    std::vector<uint8_t>& use = bytes <= kKeptBytes ? kept : own_;
+    if (use.size() < bytes) use.resize(bytes);
+    data_ = use.data();
+  }
+  uint8_t* data() const noexcept { return data_; }
+
+ private:
+  std::vector<uint8_t> own_;
+  uint8_t* data_ = nullptr;
+};
+
 }  // namespace
 
 struct TiffSource::Handle {
@@ -386,9 +405,7 @@ std::optional<EncodedTile> TiffSource::stored_tile(int level, uint32_t tx, uint3
       std::min(uint64_t(tw) * th * samples_ * 2 + (uint64_t{64} << 10), kMaxBlockBytes);
   const Extent extent = tile_extent(level, tx, ty);
   if (extent.bytes == 0 || extent.bytes > limit) return std::nullopt;
-  // Read into a buffer each thread keeps: the reply is a new string anyway.
-  thread_local std::vector<uint8_t> buffer;
-  if (buffer.size() < extent.bytes) buffer.resize(std::size_t(extent.bytes));
+  ReadBuffer buffer(std::size_t(extent.bytes));  // the reply is a new string anyway
   read_raw(extent, level, tx, ty, buffer.data());
   const std::string_view raw(reinterpret_cast<const char*>(buffer.data()),
                              std::size_t(extent.bytes));
@@ -435,7 +452,6 @@ std::optional<JpegColour> TiffSource::jpeg_colour(const Level& level) const {
   return std::nullopt;
 }
 
-// The stored bytes of tile `index` of the current level, at most `bytes`.
 TiffSource::Extent TiffSource::tile_extent(int level, uint32_t tx, uint32_t ty) {
   Level& stored = levels_[level];
   const LevelInfo& li = info_.levels[level];
@@ -518,8 +534,7 @@ bool TiffSource::read_deflate_tile(int index, uint32_t tx, uint32_t ty, Raster& 
   const uint64_t limit = out.size_bytes() + out.size_bytes() / 64 + 1024;
   const Extent extent = tile_extent(index, tx, ty);
   if (extent.bytes == 0 || extent.bytes > limit) return false;
-  thread_local std::vector<uint8_t> raw;
-  if (raw.size() < extent.bytes) raw.resize(std::size_t(extent.bytes));
+  ReadBuffer raw(std::size_t(extent.bytes));
   read_raw(extent, index, tx, ty, raw.data());
   if (!inflate_tile(raw.data(), std::size_t(extent.bytes), out.data(), out.size_bytes()))
     return false;
