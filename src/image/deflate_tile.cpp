@@ -1,7 +1,8 @@
 #include "image/deflate_tile.hpp"
 
-#include <libdeflate.h>
+#include <isa-l/igzip_lib.h>
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -12,10 +13,6 @@
 namespace tessera {
 
 namespace {
-
-struct FreeDecompressor {
-  void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
-};
 
 // Scalar, for the samples the vector loops leave.
 void undo_row_scalar(uint8_t* row, std::size_t from, std::size_t bytes, int samples) {
@@ -102,13 +99,17 @@ std::size_t undo_row_pow2(uint8_t* row, std::size_t bytes) {
 
 bool inflate_tile(const uint8_t* stored, std::size_t stored_bytes, uint8_t* out,
                   std::size_t out_bytes) {
-  thread_local std::unique_ptr<libdeflate_decompressor, FreeDecompressor> decompressor(
-      libdeflate_alloc_decompressor());
-  if (!decompressor) return false;
-  std::size_t got = 0;
-  const libdeflate_result result =
-      libdeflate_zlib_decompress(decompressor.get(), stored, stored_bytes, out, out_bytes, &got);
-  return result == LIBDEFLATE_SUCCESS && got == out_bytes;
+  if (stored_bytes > UINT32_MAX || out_bytes > UINT32_MAX) return false;
+  // ISA-L's state holds its decoding tables (a few tens of KB): one per
+  // thread, reset for each tile.
+  thread_local const std::unique_ptr<inflate_state> state = std::make_unique<inflate_state>();
+  isal_inflate_init(state.get());
+  state->crc_flag = ISAL_ZLIB;  // the zlib wrapper TIFF stores, its Adler-32 checked
+  state->next_in = const_cast<uint8_t*>(stored);
+  state->avail_in = uint32_t(stored_bytes);
+  state->next_out = out;
+  state->avail_out = uint32_t(out_bytes);
+  return isal_inflate_stateless(state.get()) == ISAL_DECOMP_OK && state->avail_out == 0;
 }
 
 void undo_horizontal_differencing(uint8_t* data, uint32_t width, uint32_t rows, int samples,

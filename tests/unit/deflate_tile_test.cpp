@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <isa-l/igzip_lib.h>
 #include <tiffio.h>
 
 #include <fstream>
@@ -50,6 +51,42 @@ TEST(DeflateTileTest, PredictorUndoneAsDefinedForEveryWidthAndLayout) {
       EXPECT_EQ(data, expected) << samples << " samples, width " << width;
     }
   }
+}
+
+// A zlib stream of `data`, as TIFF writers store a deflate tile.
+std::vector<uint8_t> zlib_stream(const std::vector<uint8_t>& data) {
+  std::vector<uint8_t> out(data.size() + data.size() / 8 + 1024);
+  isal_zstream stream;
+  isal_deflate_stateless_init(&stream);
+  stream.gzip_flag = IGZIP_ZLIB;
+  stream.end_of_stream = 1;
+  stream.next_in = const_cast<uint8_t*>(data.data());
+  stream.avail_in = uint32_t(data.size());
+  stream.next_out = out.data();
+  stream.avail_out = uint32_t(out.size());
+  EXPECT_EQ(isal_deflate_stateless(&stream), COMP_OK);
+  out.resize(stream.total_out);
+  return out;
+}
+
+// Exactly the stored bytes, or false: a damaged checksum, a stream cut
+// short, an output of another size.
+TEST(DeflateTileTest, InflatesExactlyOrRefuses) {
+  std::mt19937 rng(3);
+  std::vector<uint8_t> data(256 * 256 * 3);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i % 251 < 120 ? i / 97 : rng());
+  const std::vector<uint8_t> zlib = zlib_stream(data);
+  ASSERT_GT(zlib.size(), 6u);
+  std::vector<uint8_t> out(data.size() + 1);
+  ASSERT_TRUE(inflate_tile(zlib.data(), zlib.size(), out.data(), data.size()));
+  EXPECT_TRUE(std::equal(data.begin(), data.end(), out.begin()));
+
+  std::vector<uint8_t> bad_checksum = zlib;
+  bad_checksum.back() ^= 1;  // the Adler-32's last byte
+  EXPECT_FALSE(inflate_tile(bad_checksum.data(), bad_checksum.size(), out.data(), data.size()));
+  EXPECT_FALSE(inflate_tile(zlib.data(), zlib.size() - 5, out.data(), data.size()));
+  EXPECT_FALSE(inflate_tile(zlib.data(), zlib.size(), out.data(), data.size() - 1));
+  EXPECT_FALSE(inflate_tile(zlib.data(), zlib.size(), out.data(), data.size() + 1));
 }
 
 TEST(DeflateTileTest, GarbageIsNotInflated) {
