@@ -100,7 +100,7 @@ std::size_t undo_row_pow2(uint8_t* row, std::size_t bytes) {
 bool inflate_tile(const uint8_t* stored, std::size_t stored_bytes, uint8_t* out,
                   std::size_t out_bytes) {
   if (stored_bytes > UINT32_MAX || out_bytes > UINT32_MAX) return false;
-  // ISA-L's state holds its decoding tables (a few tens of KB): one per
+  // ISA-L's state holds its decoding tables (85 KB): one per
   // thread, reset for each tile.
   thread_local const std::unique_ptr<inflate_state> state = std::make_unique<inflate_state>();
   isal_inflate_init(state.get());
