@@ -105,11 +105,13 @@ Pool& pool() {
   return instance;
 }
 
-// parallel_for calls running now. When there are as many as cores, every
-// core already has a caller to run pieces for: handing pieces to a helper
-// would only add a wake-up and a thread switch per call (a busy server's
-// case, each worker in a request of its own).
+// parallel_for calls running now. When there are as many as cores (this one
+// included), every core already has a caller to run pieces for: handing
+// pieces to a helper would only add a wake-up and a thread switch per call,
+// and a third thread on two cores.
 std::atomic<unsigned> g_running{0};
+// Threads inside a BusyScope.
+std::atomic<unsigned> g_busy{0};
 
 }  // namespace
 
@@ -121,7 +123,10 @@ void parallel_for(std::size_t n, const std::function<void(std::size_t)>& work) {
     ~Running() { g_running.fetch_sub(1, std::memory_order_relaxed); }
   } running;
   auto batch = std::make_shared<Batch>(n, work);
-  if (n == 1 || helpers.helpers() == 0 || running.before >= helpers.helpers() + 1) {
+  const unsigned cores = unsigned(helpers.helpers()) + 1;
+  const bool cores_busy =
+      running.before + 1 >= cores || g_busy.load(std::memory_order_relaxed) >= cores;
+  if (n == 1 || helpers.helpers() == 0 || cores_busy) {
     batch->run();
     if (batch->error) std::rethrow_exception(batch->error);
     return;
@@ -135,5 +140,8 @@ void parallel_for(std::size_t n, const std::function<void(std::size_t)>& work) {
   helpers.retire(batch);
   if (batch->error) std::rethrow_exception(batch->error);
 }
+
+BusyScope::BusyScope() noexcept { g_busy.fetch_add(1, std::memory_order_relaxed); }
+BusyScope::~BusyScope() { g_busy.fetch_sub(1, std::memory_order_relaxed); }
 
 }  // namespace tessera

@@ -13,6 +13,7 @@
 #include "cache/response_cache.hpp"
 #include "cache/tile_cache.hpp"
 #include "common/error.hpp"
+#include "common/parallel.hpp"
 #include "serve/entity_tag.hpp"
 #include "serve/http_date.hpp"
 #include "serve/iiif_endpoint.hpp"
@@ -114,6 +115,7 @@ Service::Service(Config config)
 Service::~Service() = default;
 
 Response Service::handle(const Request& request) const noexcept {
+  const BusyScope busy;  // parallel_for leaves other busy workers' cores alone
   Response response;
   try {
     response = route(request, false);

@@ -10,11 +10,16 @@
 #include <tiffio.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <random>
+#include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "cache/tile_cache.hpp"
 #include "common/error.hpp"
@@ -354,6 +359,38 @@ TEST(ParallelFor, RunsEachPieceOnceAndRethrows) {
   std::atomic<int> inner{0};
   parallel_for(4, [&](std::size_t) { parallel_for(8, [&](std::size_t) { ++inner; }); });
   EXPECT_EQ(inner.load(), 32);
+}
+
+// Which threads ran the pieces of one call.
+std::set<std::thread::id> threads_running(std::size_t pieces) {
+  std::mutex mutex;
+  std::set<std::thread::id> threads;
+  parallel_for(pieces, [&](std::size_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::lock_guard lock(mutex);
+    threads.insert(std::this_thread::get_id());
+  });
+  return threads;
+}
+
+// With as many busy threads as cores, a call's pieces all run on its caller;
+// an idle machine spreads them (given a second core to spread to).
+TEST(ParallelFor, BusyCoresKeepPiecesOnTheCaller) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  {
+    std::vector<std::unique_ptr<BusyScope>> busy;
+    for (unsigned i = 0; i < cores; ++i) busy.push_back(std::make_unique<BusyScope>());
+    EXPECT_EQ(threads_running(16), std::set<std::thread::id>{std::this_thread::get_id()});
+  }
+  {
+    const BusyScope only_this_one;
+    if (cores > 1) {
+      EXPECT_GT(threads_running(16).size(), 1u);
+    }
+  }
+  if (cores > 1) {
+    EXPECT_GT(threads_running(16).size(), 1u);
+  }
 }
 
 }  // namespace
