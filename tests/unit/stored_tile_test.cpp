@@ -373,6 +373,15 @@ std::set<std::thread::id> threads_running(std::size_t pieces) {
   return threads;
 }
 
+// Whether a call's pieces ran on more than one thread, in any of a few
+// tries: a helper woken on a loaded machine may come late to every piece.
+bool spreads() {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (threads_running(16).size() > 1) return true;
+  }
+  return false;
+}
+
 // With as many busy threads as cores, a call's pieces all run on its caller;
 // an idle machine spreads them (given a second core to spread to).
 TEST(ParallelFor, BusyCoresKeepPiecesOnTheCaller) {
@@ -380,16 +389,16 @@ TEST(ParallelFor, BusyCoresKeepPiecesOnTheCaller) {
   {
     std::vector<std::unique_ptr<BusyScope>> busy;
     for (unsigned i = 0; i < cores; ++i) busy.push_back(std::make_unique<BusyScope>());
-    EXPECT_EQ(threads_running(16), std::set<std::thread::id>{std::this_thread::get_id()});
-  }
-  {
-    const BusyScope only_this_one;
-    if (cores > 1) {
-      EXPECT_GT(threads_running(16).size(), 1u);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      EXPECT_EQ(threads_running(16), std::set<std::thread::id>{std::this_thread::get_id()});
     }
   }
   if (cores > 1) {
-    EXPECT_GT(threads_running(16).size(), 1u);
+    const BusyScope only_this_one;
+    EXPECT_TRUE(spreads());
+  }
+  if (cores > 1) {
+    EXPECT_TRUE(spreads());
   }
 }
 
