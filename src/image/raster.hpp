@@ -8,6 +8,8 @@
 #include <span>
 #include <vector>
 
+#include "common/uninitialised.hpp"
+
 namespace tessera {
 
 enum class SampleType { U8, U16, U32, F32 };
@@ -52,27 +54,10 @@ class Raster {
   uint32_t height_ = 0;
   int bands_ = 0;
   SampleType type_ = SampleType::U8;
-  // Leaves new samples as they are instead of zeroing them; the
-  // constructor zeroes explicitly, uninitialised() does not.
-  template <typename T>
-  struct NoInit : std::allocator<T> {
-    template <typename U>
-    struct rebind {
-      using other = NoInit<U>;
-    };
-    using std::allocator<T>::allocator;
-    template <typename U>
-    void construct(U* p) noexcept {
-      ::new (static_cast<void*>(p)) U;
-    }
-    template <typename U, typename... Args>
-    void construct(U* p, Args&&... args) {
-      ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-    }
-  };
-
   std::size_t stride_ = 0;
-  std::vector<uint8_t, NoInit<uint8_t>> pixels_;
+  // New samples are left as they are: the constructor zeroes explicitly,
+  // uninitialised() does not.
+  UninitialisedVector<uint8_t> pixels_;
 };
 
 }  // namespace tessera

@@ -9,35 +9,15 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
+#include "common/uninitialised.hpp"
 #include "image/jpeg_tile.hpp"
 
 namespace tessera {
 
-// An allocator whose resize() leaves new elements uninitialised: a stored
-// tile's buffer is read over at once, and zeroing it first showed in a
-// region's profile (~1.5 % of its instructions).
-template <class T>
-struct UninitialisedAllocator : std::allocator<T> {
-  template <class U>
-  struct rebind {
-    using other = UninitialisedAllocator<U>;
-  };
-  UninitialisedAllocator() = default;
-  template <class U>
-  UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
-  template <class U>
-  void construct(U* p) noexcept {
-    ::new (static_cast<void*>(p)) U;
-  }
-  template <class U, class... Args>
-  void construct(U* p, Args&&... args) {
-    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-  }
-};
-using ByteBuffer = std::vector<char, UninitialisedAllocator<char>>;
+// A stored tile's bytes: read over at once, so not zeroed first (that
+// showed in a region's profile, ~1.5 % of its instructions).
+using ByteBuffer = UninitialisedVector<char>;
 
 // One JPEG-compressed tile of a TIFF (the only stored form decoded this way
 // so far: JPEG pyramids are what regions are cut from most).
