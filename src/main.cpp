@@ -39,12 +39,20 @@ void add_serve_options(CLI::App& serve, Config& config) {
       serve.add_option("--port", config.port, "TCP port (HTTP); 0 picks a free one")
           ->capture_default_str()
           ->check(CLI::Range(0, 65535));
+  CLI::Option* idle =
+      serve
+          .add_option("--idle-timeout", config.idle_timeout,
+                      "Seconds (HTTP) a connection may take to send a request or to read a "
+                      "reply, or stay idle between requests, before it is closed")
+          ->capture_default_str()
+          ->check(CLI::Range(1, 86400));
   serve
       .add_flag("--fcgi", config.fcgi,
                 "Speak FastCGI to a web server (nginx, Apache, lighttpd) instead of HTTP; on "
                 "the --bind socket, else on the listening socket on standard input")
       ->excludes(host)
-      ->excludes(port);
+      ->excludes(port)
+      ->excludes(idle);
   CLI::Option* bind = serve
                           .add_option("--bind", config.fcgi_bind,
                                       "FastCGI socket to listen on: HOST:PORT, [V6]:PORT, :PORT "
@@ -103,6 +111,7 @@ int run_serve(Config config) {
   http.host = config.host;
   http.port = config.port;
   http.workers = worker_count(config);
+  http.idle_timeout_seconds = config.idle_timeout;
   // Network threads answer cached replies themselves, so they get a core
   // each as the workers do: under a hot-tile load they do all the work.
   http.io_threads = std::max(1u, std::min(http.workers, std::thread::hardware_concurrency()));

@@ -10,12 +10,17 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "serve/log.hpp"
 
@@ -29,12 +34,13 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kIdleTimeout = std::chrono::seconds(30);
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 // Image requests carry no body; anything larger is refused, not buffered.
 constexpr std::size_t kBodyLimit = 64 * 1024;
-// How much of a refused request is read and dropped before hanging up.
+// How much of a refused request is read and dropped before hanging up, and
+// for how long at most.
 constexpr std::size_t kLingerLimit = 1024 * 1024;
+constexpr auto kLingerTime = std::chrono::seconds(2);
 
 Request to_request(const http::request<http::string_body>& message) {
   Request request;
@@ -51,32 +57,83 @@ Request to_request(const http::request<http::string_body>& message) {
   return request;
 }
 
-// One client connection: reads a request, hands it to the worker pool,
-// writes the answer on the connection's strand, and repeats while the
-// client keeps the connection alive.
+class Session;
+
+// Closes a network thread's connections that have waited too long: for a
+// request's bytes, for the client to take a reply, or lingering after a
+// refusal. One timer per thread ticks each second and reads each
+// connection's deadline; a per-connection timer would be re-armed on every
+// request (a system call each time), and only from the network thread.
+class Reaper {
+ public:
+  explicit Reaper(asio::io_context& io) : timer_(io) {}
+  void start() { tick(); }
+  // On the reaper's own thread only.
+  void add(std::weak_ptr<Session> session) { sessions_.push_back(std::move(session)); }
+
+ private:
+  void tick();
+  asio::steady_timer timer_;
+  std::vector<std::weak_ptr<Session>> sessions_;
+};
+
+// One client connection: reads a request, answers it from memory or hands it
+// to the worker pool, writes the answer and repeats while the client keeps
+// the connection alive. One thread at a time works on a connection: the
+// network thread while it reads, the worker while it answers. The worker
+// sends its own reply (a hand-back would wake the network thread for every
+// request) and starts the next read; the network thread is woken by the
+// client's next request.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, const Service& service, asio::thread_pool& workers)
-      : stream_(std::move(socket)), service_(service), workers_(workers) {}
+  Session(tcp::socket&& socket, const Service& service, asio::thread_pool& workers,
+          Clock::duration idle_timeout)
+      : socket_(std::move(socket)),
+        service_(service),
+        workers_(workers),
+        idle_timeout_(idle_timeout) {}
 
-  void start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  void start(Reaper& reaper) {
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this(), &reaper] {
+      reaper.add(self);
+      self->read();
+    });
+  }
+
+  // For the reaper, on the network thread: a deadline is set only while the
+  // network thread owns the connection (a worker sets one just before it
+  // hands the connection back with a read).
+  bool overdue(Clock::time_point now) const {
+    const int64_t deadline = deadline_.load(std::memory_order_acquire);
+    return deadline != 0 && now.time_since_epoch().count() > deadline;
+  }
+  void abort() {
+    deadline_.store(0, std::memory_order_release);
+    beast::error_code ignored;
+    socket_.close(ignored);  // the pending read or write ends with an error
   }
 
  private:
+  void set_deadline(Clock::duration after) {
+    deadline_.store((Clock::now() + after).time_since_epoch().count(), std::memory_order_release);
+  }
+  void clear_deadline() { deadline_.store(0, std::memory_order_release); }
+
   void read() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(kBodyLimit);
-    stream_.expires_after(kIdleTimeout);
+    set_deadline(idle_timeout_);
     http::async_read(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::eof) {
+    clear_deadline();  // the worker may take a while
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == asio::error::bad_descriptor || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
       return close();
     }
     if (ec) {
@@ -92,7 +149,7 @@ class Session : public std::enable_shared_from_this<Session> {
       method_.assign(1, '-');  // not = "-": GCC 12 warns falsely (PR 105329)
       target_.assign(1, '-');
       started_ = Clock::now();
-      return write(std::move(response));
+      return send(std::move(response));
     }
     const auto& message = parser_->get();
     keep_alive_ = message.keep_alive();
@@ -103,25 +160,22 @@ class Session : public std::enable_shared_from_this<Session> {
     started_ = Clock::now();
     Request request = to_request(message);
     // What memory alone answers (a cached tile, say) is answered here, on the
-    // network thread: a hand-over to a worker and back costs more than that.
+    // network thread: a hand-over to a worker costs more than that.
     if (std::optional<Response> quick = service_.handle_from_memory(request)) {
-      return write(std::move(*quick));
+      return send(std::move(*quick));
     }
-    stream_.expires_never();  // the worker may take a while; no timer meanwhile
-
     asio::post(workers_, [self = shared_from_this(), request = std::move(request)] {
-      Response response = self->service_.handle(request);
-      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->write(std::move(response));
-      });
+      self->send(self->service_.handle(request));
     });
   }
 
-  // The status line and headers are written here, into one buffer reused
-  // for every reply on the connection, and sent with the body in one
-  // gathering write: Beast's serializer costs more per small reply than the
-  // rest of a cached answer together.
-  void write(Response response) {
+  // Sends a reply from whichever thread holds the connection. The status
+  // line and headers are written here, into one buffer reused for every
+  // reply on the connection, and go out with the body in one sendmsg:
+  // Beast's serializer costs more per small reply than the rest of a cached
+  // answer together. What the socket does not take at once (a large reply,
+  // a slow client) the network thread writes.
+  void send(Response response) {
     const unsigned status = static_cast<unsigned>(response.status);
     const auto reason = http::obsolete_reason(static_cast<http::status>(status));
     head_.clear();
@@ -144,23 +198,51 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool bodiless = status < 200 || status == 204 || status == 304;
     if (!bodiless) fmt::format_to(std::back_inserter(head_), "Content-Length: {}\r\n", body.size());
     head_ += "\r\n";
-    const std::size_t sent = (head_request_ || bodiless) ? 0 : body.size();
-    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
-                                                    asio::buffer(body.data(), sent)};
+    body_ = body.substr(0, (head_request_ || bodiless) ? 0 : body.size());
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
-    log_request(method_, target_, response.status, sent, ms);
+    log_request(method_, target_, response.status, body_.size(), ms);
 
-    stream_.expires_after(kIdleTimeout);
-    asio::async_write(stream_, buffers,
+    std::array<iovec, 2> parts{iovec{head_.data(), head_.size()},
+                               iovec{const_cast<char*>(body_.data()), body_.size()}};
+    msghdr message{};
+    message.msg_iov = parts.data();
+    message.msg_iovlen = body_.empty() ? 1 : 2;
+    ssize_t sent;
+    do {
+      sent = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return close();  // the client left
+    const std::size_t done = sent < 0 ? 0 : std::size_t(sent);
+    if (done == head_.size() + body_.size()) return after_write();
+    asio::dispatch(socket_.get_executor(),
+                   [self = shared_from_this(), done] { self->write_rest(done); });
+  }
+
+  // On the network thread: the rest of a reply the socket did not take at once.
+  void write_rest(std::size_t done) {
+    std::array<asio::const_buffer, 2> rest{asio::buffer(head_), asio::buffer(body_)};
+    if (done < head_.size()) {
+      rest[0] = asio::buffer(head_.data() + done, head_.size() - done);
+    } else {
+      rest[0] = asio::const_buffer();
+      rest[1] =
+          asio::buffer(body_.data() + (done - head_.size()), body_.size() - (done - head_.size()));
+    }
+    set_deadline(idle_timeout_);
+    asio::async_write(socket_, rest,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->owned_body_.clear();
-                        self->shared_body_.reset();
+                        self->clear_deadline();
                         if (ec) return self->close();
-                        if (!self->keep_alive_) {
-                          return self->refused_ ? self->linger_close() : self->close();
-                        }
-                        self->read();
+                        self->after_write();
                       });
+  }
+
+  void after_write() {
+    owned_body_.clear();
+    shared_body_.reset();
+    body_ = {};
+    if (!keep_alive_) return refused_ ? linger_close() : close();
+    read();
   }
 
   // "name: value\r\n"; a CR or LF in a value (none should carry one) is sent
@@ -178,32 +260,41 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    socket_.close(ignored);
   }
 
   // After refusing a request whose bytes may still be arriving: stop
   // sending, then read and drop what comes for a moment before closing.
   // Closing at once with unread data makes the kernel send a reset, which
-  // can destroy the error response before the client has read it.
+  // can destroy the error response before the client has read it. Refusals
+  // are sent by the network thread, so this runs there.
   void linger_close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    set_deadline(kLingerTime);
     drain(0);
   }
 
   void drain(std::size_t drained) {
-    stream_.async_read_some(asio::buffer(discard_), [self = shared_from_this(), drained](
+    socket_.async_read_some(asio::buffer(discard_), [self = shared_from_this(), drained](
                                                         beast::error_code ec, std::size_t n) {
-      if (ec || drained + n > kLingerLimit) return self->stream_.close();
+      if (ec || drained + n > kLingerLimit) {
+        self->clear_deadline();
+        beast::error_code ignored;
+        self->socket_.close(ignored);
+        return;
+      }
       self->drain(drained + n);
     });
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
   const Service& service_;
   asio::thread_pool& workers_;
+  const Clock::duration idle_timeout_;
+  // When the reaper closes the connection (steady clock ticks; 0: never).
+  std::atomic<int64_t> deadline_{0};
   beast::flat_buffer buffer_;
   bool refused_ = false;  // the request was refused unread: linger before closing
   std::array<char, 16384> discard_{};
@@ -211,6 +302,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string head_;        // the reply's status line and headers, alive until written
   std::string owned_body_;  // the reply's body:
   std::shared_ptr<const std::string> shared_body_;  // one or the other
+  std::string_view body_;                           // what of it is sent
   bool keep_alive_ = false;
   bool http10_ = false;
   bool head_request_ = false;
@@ -218,14 +310,35 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point started_;
 };
 
+void Reaper::tick() {
+  timer_.expires_after(std::chrono::seconds(1));
+  timer_.async_wait([this](beast::error_code ec) {
+    if (ec) return;
+    const auto now = Clock::now();
+    std::erase_if(sessions_, [now](const std::weak_ptr<Session>& weak) {
+      const std::shared_ptr<Session> session = weak.lock();
+      if (!session) return true;
+      if (session->overdue(now)) session->abort();
+      return false;
+    });
+    tick();
+  });
+}
+
 // Accepts connections and deals them out over the network threads, each of
 // which runs its own io_context: a connection stays on one thread, and no
 // two threads share a reactor (or wake each other) to serve it.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(std::vector<std::unique_ptr<asio::io_context>>& contexts, tcp::endpoint endpoint,
-           const Service& service, asio::thread_pool& workers)
-      : contexts_(contexts), acceptor_(*contexts.front()), service_(service), workers_(workers) {
+  Listener(std::vector<std::unique_ptr<asio::io_context>>& contexts,
+           std::vector<std::unique_ptr<Reaper>>& reapers, tcp::endpoint endpoint,
+           const Service& service, asio::thread_pool& workers, Clock::duration idle_timeout)
+      : contexts_(contexts),
+        reapers_(reapers),
+        acceptor_(*contexts.front()),
+        service_(service),
+        workers_(workers),
+        idle_timeout_(idle_timeout) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -235,15 +348,17 @@ class Listener : public std::enable_shared_from_this<Listener> {
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
 
   void accept() {
-    asio::io_context& next = *contexts_[next_++ % contexts_.size()];
-    acceptor_.async_accept(
-        next, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-          if (!ec) {
-            socket.set_option(tcp::no_delay(true), ec);
-            std::make_shared<Session>(std::move(socket), self->service_, self->workers_)->start();
-          }
-          if (self->acceptor_.is_open()) self->accept();
-        });
+    const std::size_t index = next_++ % contexts_.size();
+    acceptor_.async_accept(*contexts_[index], [self = shared_from_this(), index](
+                                                  beast::error_code ec, tcp::socket socket) {
+      if (!ec) {
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(socket), self->service_, self->workers_,
+                                  self->idle_timeout_)
+            ->start(*self->reapers_[index]);
+      }
+      if (self->acceptor_.is_open()) self->accept();
+    });
   }
 
   void stop() {
@@ -253,10 +368,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   std::vector<std::unique_ptr<asio::io_context>>& contexts_;
-  std::size_t next_ = 0;  // only the accepting thread counts
+  std::vector<std::unique_ptr<Reaper>>& reapers_;  // one per context, same order
+  std::size_t next_ = 0;                           // only the accepting thread counts
   tcp::acceptor acceptor_;
   const Service& service_;
   asio::thread_pool& workers_;
+  const Clock::duration idle_timeout_;
 };
 
 }  // namespace
@@ -271,15 +388,23 @@ void run_http_server(const Service& service, const HttpOptions& options,
     keep_running.push_back(asio::make_work_guard(*contexts.back()));
   }
   asio::io_context& io = *contexts.front();
+  // After the contexts: their timers go before the contexts do.
+  std::vector<std::unique_ptr<Reaper>> reapers;
+  for (auto& context : contexts) {
+    reapers.push_back(std::make_unique<Reaper>(*context));
+    reapers.back()->start();
+  }
   asio::thread_pool workers(std::max(1u, options.workers));
+  const Clock::duration idle_timeout =
+      std::chrono::seconds(std::max(1u, options.idle_timeout_seconds));
 
   beast::error_code ec;
   const auto address = asio::ip::make_address(options.host, ec);
   if (ec) throw std::runtime_error(fmt::format("invalid host address '{}'", options.host));
   std::shared_ptr<Listener> listener;
   try {
-    listener = std::make_shared<Listener>(contexts, tcp::endpoint(address, options.port), service,
-                                          workers);
+    listener = std::make_shared<Listener>(contexts, reapers, tcp::endpoint(address, options.port),
+                                          service, workers, idle_timeout);
   } catch (const boost::system::system_error& e) {
     throw std::runtime_error(
         fmt::format("cannot listen on {}:{}: {}", options.host, options.port, e.code().message()));

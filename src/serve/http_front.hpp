@@ -17,6 +17,9 @@ struct HttpOptions {
   unsigned short port = 8080;  // 0: the kernel picks a free port
   unsigned io_threads = 1;
   unsigned workers = 2;  // threads that run Service::handle
+  // How long a connection may take to send a request or to read a reply,
+  // and stay open idle between requests, before it is closed.
+  unsigned idle_timeout_seconds = 30;
 };
 
 // Serves until SIGINT or SIGTERM. `on_listening` is called once the socket
