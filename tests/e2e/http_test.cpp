@@ -1,12 +1,19 @@
 // The HTTP front: HEAD, keep-alive, CORS, Last-Modified, the request log,
 // and configuration through the environment.
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <fstream>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+#include <fstream>
+#include <random>
 #include <thread>
 
 #include "e2e/fixture.hpp"
@@ -127,6 +134,145 @@ TEST_F(Http, TheGalleryListsTheImages) {
   EXPECT_NE(root.body.find("\"id\":\"pattern.tif\""), std::string::npos) << root.body;
   const auto sub = http_get(port(), "/api/images?folder=sub");
   EXPECT_NE(sub.body.find("\"id\":\"sub/deflate.tiff\""), std::string::npos) << sub.body;
+}
+
+// A client socket on 127.0.0.1:port that gives up waiting after 10 s, with a
+// small receive buffer when asked (so a large reply fills it).
+class Client {
+ public:
+  explicit Client(unsigned short port, int receive_buffer = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
+    timeval wait{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~Client() { ::close(fd_); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return connected_; }
+  void send(const std::string& bytes) const {
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), ssize_t(bytes.size()));
+  }
+  // Reads until the server closes the connection (true) or 10 s pass
+  // without a byte (false); what arrived is appended to `received`.
+  bool read_until_closed(std::string& received) const {
+    char buffer[65536];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n > 0) {
+        received.append(buffer, std::size_t(n));
+        continue;
+      }
+      return n == 0 || errno == ECONNRESET;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+// The header value `name` of the reply that starts at `at`, "" if none.
+std::string reply_header(const std::string& replies, std::size_t at, const std::string& name) {
+  const std::size_t end = replies.find("\r\n\r\n", at);
+  const std::size_t line = replies.find("\r\n" + name + ": ", at);
+  if (end == std::string::npos || line == std::string::npos || line > end) return {};
+  const std::size_t from = line + name.size() + 4;
+  return replies.substr(from, replies.find("\r\n", from) - from);
+}
+
+// The test tree with a 1500x1500 noise image beside the pattern: its PNG
+// (~6.7 MB) is larger than what the kernel buffers for a client that does
+// not read.
+TestTree make_tree_with_noise() {
+  TestTree tree = make_test_tree();
+  Raster noise(1500, 1500, 3);
+  std::mt19937 random(7);
+  for (uint32_t y = 0; y < noise.height(); ++y) {
+    for (std::size_t x = 0; x < std::size_t(noise.width()) * 3; ++x) {
+      noise.row(y)[x] = uint8_t(random());
+    }
+  }
+  write_pnm(tree.dir / "noise.ppm", noise);
+  make_pyramid(tree.dir / "noise.ppm", tree.root / "noise.tif", 256, {"--compression", "none"});
+  return tree;
+}
+
+// A reply the socket does not take at once is finished by the network
+// thread, and the connection goes on to the next request.
+TEST(HttpConnections, ALargeReplyReachesAClientThatReadsLate) {
+  const TestTree tree = make_tree_with_noise();
+  ServerProcess server(tree.root);
+  const std::string url = "/iiif/3/noise.tif/full/max/0/default.png";
+  const auto expected = http_get(server.port(), url);
+  ASSERT_EQ(expected.status, 200);
+  ASSERT_GT(expected.body.size(), 6000000u);
+
+  Client client(server.port(), 4096);
+  ASSERT_TRUE(client.connected());
+  client.send(fmt::format("GET {} HTTP/1.1\r\nHost: a\r\n\r\n"
+                          "GET /iiif/3/noise.tif/info.json HTTP/1.1\r\nHost: a\r\n"
+                          "Connection: close\r\n\r\n",
+                          url));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // not reading yet
+  std::string replies;
+  ASSERT_TRUE(client.read_until_closed(replies));
+  ASSERT_EQ(replies.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << replies.substr(0, 200);
+  const std::size_t body = replies.find("\r\n\r\n") + 4;
+  ASSERT_EQ(reply_header(replies, 0, "Content-Length"), std::to_string(expected.body.size()));
+  ASSERT_GE(replies.size(), body + expected.body.size());
+  EXPECT_TRUE(replies.compare(body, expected.body.size(), expected.body) == 0);
+  const std::size_t second = body + expected.body.size();
+  EXPECT_EQ(replies.compare(second, 17, "HTTP/1.1 200 OK\r\n"), 0) << replies.substr(second, 200);
+  EXPECT_NE(replies.find("\"width\": 1500", second), std::string::npos) << replies.substr(second);
+}
+
+// --idle-timeout closes a connection that sends half a request, one left
+// idle after its reply, and one whose client stops reading a reply; a
+// connection in use is not closed.
+TEST(HttpConnections, IdleTimeoutClosesWaitingConnections) {
+  const TestTree tree = make_tree_with_noise();
+  ServerProcess server(tree.root, {"--idle-timeout", "1"});
+
+  Client half(server.port());
+  ASSERT_TRUE(half.connected());
+  half.send("GET /iiif/3/pattern/info.json HTTP/1.1\r\nHo");
+  std::string nothing;
+  EXPECT_TRUE(half.read_until_closed(nothing));  // closed, not waited out
+  EXPECT_EQ(nothing, "");
+
+  Client idle(server.port());
+  ASSERT_TRUE(idle.connected());
+  for (int i = 0; i < 3; ++i) {  // 3 x 0.6 s: longer than the timeout, in use throughout
+    idle.send("GET /iiif/3/pattern/info.json HTTP/1.1\r\nHost: a\r\n\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  }
+  std::string answers;
+  EXPECT_TRUE(idle.read_until_closed(answers));
+  std::size_t count = 0;
+  for (std::size_t at = answers.find("HTTP/1.1 200 OK"); at != std::string::npos;
+       at = answers.find("HTTP/1.1 200 OK", at + 1)) {
+    ++count;
+  }
+  EXPECT_EQ(count, 3u) << answers;
+
+  Client stalled(server.port(), 4096);
+  ASSERT_TRUE(stalled.connected());
+  stalled.send("GET /iiif/3/noise.tif/full/max/0/default.png HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // the server gives up meanwhile
+  std::string part;
+  EXPECT_TRUE(stalled.read_until_closed(part));
+  ASSERT_EQ(part.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << part.substr(0, 200);
+  const std::size_t length = std::stoul(reply_header(part, 0, "Content-Length"));
+  EXPECT_LT(part.size() - (part.find("\r\n\r\n") + 4), length);
 }
 
 // Servers of their own, configured through the environment.
