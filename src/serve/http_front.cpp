@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -100,14 +101,14 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // For the reaper, on the network thread: a deadline is set only while the
-  // network thread owns the connection (a worker sets one just before it
-  // hands the connection back with a read).
-  bool overdue(Clock::time_point now) const {
+  // For the reaper, on the network thread: closes the connection if its
+  // deadline has passed. A deadline is set only while the network thread
+  // owns the connection, or by a worker about to hand it back with a read
+  // (under `handover_`, which the reaper then leaves for its next tick).
+  void close_if_overdue(Clock::time_point now) {
+    const std::unique_lock<std::mutex> lock(handover_, std::try_to_lock);
     const int64_t deadline = deadline_.load(std::memory_order_acquire);
-    return deadline != 0 && now.time_since_epoch().count() > deadline;
-  }
-  void abort() {
+    if (!lock || deadline == 0 || now.time_since_epoch().count() <= deadline) return;
     deadline_.store(0, std::memory_order_release);
     beast::error_code ignored;
     socket_.close(ignored);  // the pending read or write ends with an error
@@ -120,6 +121,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void clear_deadline() { deadline_.store(0, std::memory_order_release); }
 
   void read() {
+    const std::lock_guard<std::mutex> lock(handover_);
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(kBodyLimit);
@@ -295,6 +297,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const Clock::duration idle_timeout_;
   // When the reaper closes the connection (steady clock ticks; 0: never).
   std::atomic<int64_t> deadline_{0};
+  std::mutex handover_;  // held while a read is started
   beast::flat_buffer buffer_;
   bool refused_ = false;  // the request was refused unread: linger before closing
   std::array<char, 16384> discard_{};
@@ -318,7 +321,7 @@ void Reaper::tick() {
     std::erase_if(sessions_, [now](const std::weak_ptr<Session>& weak) {
       const std::shared_ptr<Session> session = weak.lock();
       if (!session) return true;
-      if (session->overdue(now)) session->abort();
+      session->close_if_overdue(now);
       return false;
     });
     tick();

@@ -1,9 +1,10 @@
 #pragma once
 // The embedded HTTP/1.1 server (Boost.Beast over Asio). I/O threads read
-// requests and write responses, and answer what memory alone answers
-// (Service::handle_from_memory: cached replies); everything else runs
-// Service::handle on a separate worker pool, so that decoding never blocks a
-// socket. Beast stays inside the .cpp.
+// requests and answer what memory alone answers (Service::handle_from_memory:
+// cached replies); everything else runs Service::handle on a separate worker
+// pool, so that decoding never blocks a socket, and the worker sends the
+// reply itself (the I/O thread finishes what the socket does not take at
+// once). Beast stays inside the .cpp.
 
 #include <functional>
 #include <string>
