@@ -58,7 +58,8 @@ void add_serve_options(CLI::App& serve, Config& config) {
                                       "FastCGI socket to listen on: HOST:PORT, [V6]:PORT, :PORT "
                                       "or a unix socket path (implies --fcgi)")
                           ->excludes(host)
-                          ->excludes(port);
+                          ->excludes(port)
+                          ->excludes(idle);
   serve.add_option("--backlog", config.fcgi_backlog, "Listen queue of the --bind socket")
       ->capture_default_str()
       ->check(CLI::Range(1, 65535))
