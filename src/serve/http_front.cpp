@@ -220,8 +220,16 @@ class Session : public std::enable_shared_from_this<Session> {
                    [self = shared_from_this(), done] { self->write_rest(done); });
   }
 
-  // On the network thread: the rest of a reply the socket did not take at once.
+  // On the network thread: the rest of a reply the socket did not take at
+  // once, `done` bytes being sent. The deadline runs from the last progress,
+  // not from the start (as nginx's send_timeout): a large image on a slow
+  // link keeps going while the client keeps reading.
   void write_rest(std::size_t done) {
+    const std::size_t total = head_.size() + body_.size();
+    if (done == total) {
+      clear_deadline();
+      return after_write();
+    }
     std::array<asio::const_buffer, 2> rest{asio::buffer(head_), asio::buffer(body_)};
     if (done < head_.size()) {
       rest[0] = asio::buffer(head_.data() + done, head_.size() - done);
@@ -231,12 +239,14 @@ class Session : public std::enable_shared_from_this<Session> {
           asio::buffer(body_.data() + (done - head_.size()), body_.size() - (done - head_.size()));
     }
     set_deadline(idle_timeout_);
-    asio::async_write(socket_, rest,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->clear_deadline();
-                        if (ec) return self->close();
-                        self->after_write();
-                      });
+    socket_.async_write_some(
+        rest, [self = shared_from_this(), done](beast::error_code ec, std::size_t n) {
+          if (ec) {
+            self->clear_deadline();
+            return self->close();
+          }
+          self->write_rest(done + n);
+        });
   }
 
   void after_write() {

@@ -162,13 +162,16 @@ class Client {
     ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), ssize_t(bytes.size()));
   }
   // Reads until the server closes the connection (true) or 10 s pass
-  // without a byte (false); what arrived is appended to `received`.
-  bool read_until_closed(std::string& received) const {
-    char buffer[65536];
+  // without a byte (false); what arrived is appended to `received`. A
+  // `pause` between reads makes a slow client.
+  bool read_until_closed(std::string& received,
+                         std::chrono::milliseconds pause = std::chrono::milliseconds(0)) const {
+    char buffer[32768];
     for (;;) {
       const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
       if (n > 0) {
         received.append(buffer, std::size_t(n));
+        if (pause.count() > 0) std::this_thread::sleep_for(pause);
         continue;
       }
       return n == 0 || errno == ECONNRESET;
@@ -218,10 +221,11 @@ TEST(HttpConnections, ALargeReplyReachesAClientThatReadsLate) {
 
   Client client(server.port(), 4096);
   ASSERT_TRUE(client.connected());
-  client.send(fmt::format("GET {} HTTP/1.1\r\nHost: a\r\n\r\n"
-                          "GET /iiif/3/noise.tif/info.json HTTP/1.1\r\nHost: a\r\n"
-                          "Connection: close\r\n\r\n",
-                          url));
+  client.send(
+      fmt::format("GET {} HTTP/1.1\r\nHost: a\r\n\r\n"
+                  "GET /iiif/3/noise.tif/info.json HTTP/1.1\r\nHost: a\r\n"
+                  "Connection: close\r\n\r\n",
+                  url));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // not reading yet
   std::string replies;
   ASSERT_TRUE(client.read_until_closed(replies));
@@ -237,7 +241,7 @@ TEST(HttpConnections, ALargeReplyReachesAClientThatReadsLate) {
 
 // --idle-timeout closes a connection that sends half a request, one left
 // idle after its reply, and one whose client stops reading a reply; a
-// connection in use is not closed.
+// connection in use, or a slow client still reading, is not closed.
 TEST(HttpConnections, IdleTimeoutClosesWaitingConnections) {
   const TestTree tree = make_tree_with_noise();
   ServerProcess server(tree.root, {"--idle-timeout", "1"});
@@ -263,6 +267,21 @@ TEST(HttpConnections, IdleTimeoutClosesWaitingConnections) {
     ++count;
   }
   EXPECT_EQ(count, 3u) << answers;
+
+  // A slow reader that keeps reading gets all of a reply that takes it
+  // longer than the timeout: the limit is on a stall, not on the whole.
+  Client slow(server.port(), 65536);
+  ASSERT_TRUE(slow.connected());
+  slow.send(
+      "GET /iiif/3/noise.tif/full/max/0/default.png HTTP/1.1\r\nHost: a\r\n"
+      "Connection: close\r\n\r\n");
+  const auto slow_start = std::chrono::steady_clock::now();
+  std::string whole;
+  EXPECT_TRUE(slow.read_until_closed(whole, std::chrono::milliseconds(10)));
+  ASSERT_EQ(whole.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << whole.substr(0, 200);
+  EXPECT_EQ(whole.size() - (whole.find("\r\n\r\n") + 4),
+            std::stoul(reply_header(whole, 0, "Content-Length")));
+  EXPECT_GT(std::chrono::steady_clock::now() - slow_start, std::chrono::seconds(1));
 
   Client stalled(server.port(), 4096);
   ASSERT_TRUE(stalled.connected());
