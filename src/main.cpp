@@ -42,8 +42,8 @@ void add_serve_options(CLI::App& serve, Config& config) {
   CLI::Option* idle =
       serve
           .add_option("--idle-timeout", config.idle_timeout,
-                      "Seconds (HTTP) a connection may take to send a request or to read a "
-                      "reply, or stay idle between requests, before it is closed")
+                      "Seconds (HTTP) a connection may take to send a request, stall while "
+                      "reading a reply, or stay idle between requests, before it is closed")
           ->capture_default_str()
           ->check(CLI::Range(1, 86400));
   serve

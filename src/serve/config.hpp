@@ -57,8 +57,8 @@ struct Config {
   std::string fcgi_bind;           // --bind: "HOST:PORT", "[V6]:PORT" or a unix socket path;
                                    // "" = the listening socket on fd 0 (spawn-fcgi, mod_fcgid)
   int fcgi_backlog = 2048;         // --backlog: listen queue of --bind (iipsrv's default)
-  unsigned idle_timeout = 30;      // --idle-timeout: seconds (HTTP) a client may keep a
-                                   // connection waiting for a request or a read
+  unsigned idle_timeout = 30;      // --idle-timeout: seconds (HTTP) a client may take to
+                                   // send a request, or stall while reading a reply
   bool invoked_as_iipsrv = false;  // argv[0] is iipsrv.fcgi: iipsrv's defaults, env only
 
   // --- iipsrv's file naming (see the top of this file) ---------------------

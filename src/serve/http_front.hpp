@@ -18,8 +18,8 @@ struct HttpOptions {
   unsigned short port = 8080;  // 0: the kernel picks a free port
   unsigned io_threads = 1;
   unsigned workers = 2;  // threads that run Service::handle
-  // How long a connection may take to send a request or to read a reply,
-  // and stay open idle between requests, before it is closed.
+  // How long a connection may take to send a request, stall while reading
+  // a reply, or stay open idle between requests, before it is closed.
   unsigned idle_timeout_seconds = 30;
 };
 
