@@ -69,15 +69,18 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Serve
   const Config& config = context.config;
   const Query query = parse_iiif(route.rest, route.version);
   const ResolvedFile file = resolve_identifier(context, query.identifier);
-  const std::string service_id = public_origin(request, config) + route.prefix + route.separator +
-                                 percent_encode_path(query.identifier);
+  // Not made for a request the network thread hands on to a worker.
+  const auto service_id = [&] {
+    return public_origin(request, config) + route.prefix + route.separator +
+           percent_encode_path(query.identifier);
+  };
 
   Response response;
   if (query.kind == QueryKind::BaseRedirect) {
     response.status = 303;
     response.body = "see info.json\n";
     response.set_header("Content-Type", "text/plain; charset=utf-8");
-    response.set_header("Location", service_id + "/info.json");
+    response.set_header("Location", service_id() + "/info.json");
     return response;
   }
 
@@ -85,11 +88,13 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Serve
   const ImageInfo& info = *image.info;
   const Limits limits = configured_limits(config);
   const Offer& served = offer(query.iiif_version);
-  const std::string profile = iiif_profile_uri(query.iiif_version, served.compliance_level);
+  const auto profile = [&] {
+    return iiif_profile_uri(query.iiif_version, served.compliance_level);
+  };
 
   if (query.kind == QueryKind::Info) {
     IiifDescribeOptions options;
-    options.id = service_id;
+    options.id = service_id();
     options.version = query.iiif_version;
     options.max_width = limits.max_width;
     options.max_height = limits.max_height;
@@ -119,16 +124,17 @@ Response handle_iiif(const Request& request, const IiifRoute& route, const Serve
     response.set_header(
         "Content-Type",
         wants_ld ? fmt::format("application/ld+json;profile=\"{}\"", context) : "application/json");
-    response.set_header("Link", fmt::format("<{}>;rel=\"profile\"", profile));
+    response.set_header("Link", fmt::format("<{}>;rel=\"profile\"", profile()));
   } else {
     Plan plan;
     response = render_response(query, image, context, {}, &plan);
+    if (response.needs_worker) return response;
     const IiifResolved resolved{info.width,     info.height,       plan.region.x,
                                 plan.region.y,  plan.region.width, plan.region.height,
                                 plan.out_width, plan.out_height};
-    const std::string canonical = service_id + "/" + canonical_iiif_parameters(query, resolved);
+    const std::string canonical = service_id() + "/" + canonical_iiif_parameters(query, resolved);
     response.set_header(
-        "Link", fmt::format("<{}>;rel=\"canonical\", <{}>;rel=\"profile\"", canonical, profile));
+        "Link", fmt::format("<{}>;rel=\"canonical\", <{}>;rel=\"profile\"", canonical, profile()));
   }
   set_last_modified(response, image);
   return response;
