@@ -65,7 +65,8 @@ std::size_t undo_row_rgb(uint8_t* row, std::size_t bytes) {
 }
 
 #if defined(__x86_64__)
-// RGB, two rows at once: row `a` in the low 128-bit lane, row `b` in the
+// RGB, two rows at once (where the CPU has AVX2; the loops above otherwise):
+// row `a` in the low 128-bit lane, row `b` in the
 // high one. AVX2's byte shifts and shuffles stay within a lane, so each lane
 // runs undo_row_rgb's steps for its own row, and the last pixel is repeated
 // with one shuffle instead of four shifts. Returns where both rows' scalar
@@ -100,6 +101,45 @@ __attribute__((target("avx2"))) std::size_t undo_rows_rgb_avx2(uint8_t* a, uint8
     v = next;
   }
   return i + 1;
+}
+
+// Grey (P = 1) and RGBA (P = 4), two rows at once as above: 16 / P pixels
+// of each row a step, no overlap, the last pixel repeated by one shuffle.
+template <int P>
+__attribute__((target("avx2"))) std::size_t undo_rows_pow2_avx2(uint8_t* a, uint8_t* b,
+                                                                std::size_t bytes) {
+  const __m256i last = P == 1 ? _mm256_set1_epi8(15) : _mm256_set1_epi32(0x0f0e0d0c);
+  __m256i carry = _mm256_setzero_si256();
+  std::size_t i = 0;
+  for (; i + 16 <= bytes; i += 16) {
+    __m256i v = load_rows(a + i, b + i);
+    if constexpr (P == 1) {
+      v = _mm256_add_epi8(v, _mm256_slli_si256(v, 1));
+      v = _mm256_add_epi8(v, _mm256_slli_si256(v, 2));
+    }
+    v = _mm256_add_epi8(v, _mm256_slli_si256(v, 4));
+    v = _mm256_add_epi8(v, _mm256_slli_si256(v, 8));
+    const __m256i sum = _mm256_add_epi8(v, carry);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(a + i), _mm256_castsi256_si128(sum));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + i), _mm256_extracti128_si256(sum, 1));
+    carry = _mm256_add_epi8(carry, _mm256_shuffle_epi8(v, last));
+  }
+  return i;
+}
+
+// Undoes two rows with AVX2 where there is a loop for their layout; returns
+// where both rows' scalar remainder starts (0: none undone).
+std::size_t undo_rows_avx2(uint8_t* a, uint8_t* b, std::size_t bytes, int samples) {
+  switch (samples) {
+    case 1:
+      return undo_rows_pow2_avx2<1>(a, b, bytes);
+    case 3:
+      return undo_rows_rgb_avx2(a, b, bytes);
+    case 4:
+      return undo_rows_pow2_avx2<4>(a, b, bytes);
+    default:
+      return 0;
+  }
 }
 
 const bool kAvx2 = __builtin_cpu_supports("avx2");
@@ -154,15 +194,15 @@ bool inflate_tile(const uint8_t* stored, std::size_t stored_bytes, uint8_t* out,
 }
 
 void undo_horizontal_differencing(uint8_t* data, uint32_t width, uint32_t rows, int samples,
-                                  std::size_t stride) {
+                                  std::size_t stride, [[maybe_unused]] bool allow_avx2) {
   const std::size_t bytes = std::size_t(width) * std::size_t(samples);
   uint32_t r = 0;
 #if defined(__x86_64__)
-  if (samples == 3 && kAvx2) {
+  if ((samples == 1 || samples == 3 || samples == 4) && kAvx2 && allow_avx2) {
     for (; r + 2 <= rows; r += 2) {
       uint8_t* a = data + std::size_t(r) * stride;
       uint8_t* b = a + stride;
-      const std::size_t done = undo_rows_rgb_avx2(a, b, bytes);
+      const std::size_t done = undo_rows_avx2(a, b, bytes, samples);
       undo_row_scalar(a, done, bytes, samples);
       undo_row_scalar(b, done, bytes, samples);
     }

@@ -22,8 +22,9 @@ bool inflate_tile(const uint8_t* stored, std::size_t stored_bytes, uint8_t* out,
 // Undoes TIFF Predictor 2 on rows of 8-bit samples in place: each sample
 // becomes the sum of itself and the same sample of the pixel before it.
 // `width` pixels of `samples` interleaved samples per row, rows `stride`
-// bytes apart.
+// bytes apart. Runs two rows at a time with AVX2 where the CPU has it and
+// `allow_avx2` (false: the SSE2 loops, which tests check as well).
 void undo_horizontal_differencing(uint8_t* data, uint32_t width, uint32_t rows, int samples,
-                                  std::size_t stride);
+                                  std::size_t stride, bool allow_avx2 = true);
 
 }  // namespace tessera

@@ -42,13 +42,17 @@ TEST(DeflateTileTest, PredictorUndoneAsDefinedForEveryWidthAndLayout) {
     // Widths around the vector steps (5 RGB pixels, 4 RGBA, 16 grey) and
     // a tile's.
     for (uint32_t width : {1u, 2u, 5u, 6u, 10u, 11u, 15u, 16u, 17u, 31u, 32u, 33u, 100u, 256u}) {
+      // Three rows: a pair for the two-row loops, one left for the others.
       const uint32_t rows = 3;
-      std::vector<uint8_t> data(std::size_t(width) * samples * rows);
-      for (uint8_t& b : data) b = uint8_t(rng());
-      std::vector<uint8_t> expected = data;
-      reference_undo(expected, width, rows, samples);
-      undo_horizontal_differencing(data.data(), width, rows, samples, std::size_t(width) * samples);
-      EXPECT_EQ(data, expected) << samples << " samples, width " << width;
+      for (const bool avx2 : {true, false}) {
+        std::vector<uint8_t> data(std::size_t(width) * samples * rows);
+        for (uint8_t& b : data) b = uint8_t(rng());
+        std::vector<uint8_t> expected = data;
+        reference_undo(expected, width, rows, samples);
+        undo_horizontal_differencing(data.data(), width, rows, samples,
+                                     std::size_t(width) * samples, avx2);
+        EXPECT_EQ(data, expected) << samples << " samples, width " << width << ", AVX2 " << avx2;
+      }
     }
   }
 }
