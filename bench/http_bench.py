@@ -639,6 +639,12 @@ def report(results: dict, workloads: list[Workload], args, iip_proto: str, start
         "starts), per completed request; peak RSS: VmHWM summed over those processes at the "
         "end of the workload (servers restart for each workload)")
     add("- errors: HTTP status ≥ 400 plus socket errors and time-outs, as wrk counts them")
+    add("- latency: wrk keeps one request outstanding per connection (a closed loop), so a "
+        "reply that must be rendered waits for the renders queued ahead of it: about "
+        "connections × CPU per render ÷ cores. Tessera answers what its response cache holds "
+        "on its network threads, without queueing, so its p50 and p99 are those of its "
+        "renders; iipsrv's cached replies wait in the same queue as its renders and make "
+        "that queue shorter by its cache's hit rate")
     add("")
     if args.note:
         add(f"> {args.note}")
