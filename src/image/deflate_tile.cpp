@@ -77,6 +77,12 @@ __attribute__((target("avx2"))) inline __m256i load_rows(const uint8_t* a, const
       _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1);
 }
 
+// The low lane to `a`, the high lane to `b`.
+__attribute__((target("avx2"))) inline void store_rows(uint8_t* a, uint8_t* b, __m256i v) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(a), _mm256_castsi256_si128(v));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(b), _mm256_extracti128_si256(v, 1));
+}
+
 __attribute__((target("avx2"))) std::size_t undo_rows_rgb_avx2(uint8_t* a, uint8_t* b,
                                                                std::size_t bytes) {
   if (bytes < 16) return 0;
@@ -92,9 +98,7 @@ __attribute__((target("avx2"))) std::size_t undo_rows_rgb_avx2(uint8_t* a, uint8
     __m256i prefix = _mm256_add_epi8(v, _mm256_slli_si256(v, 3));
     prefix = _mm256_add_epi8(prefix, _mm256_slli_si256(prefix, 6));
     prefix = _mm256_add_epi8(prefix, _mm256_slli_si256(prefix, 12));
-    const __m256i sum = _mm256_add_epi8(prefix, carry);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(a + i), _mm256_castsi256_si128(sum));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + i), _mm256_extracti128_si256(sum, 1));
+    store_rows(a + i, b + i, _mm256_add_epi8(prefix, carry));
     carry = _mm256_add_epi8(carry, _mm256_shuffle_epi8(prefix, last));
     i += 15;
     if (!more) break;
@@ -119,9 +123,7 @@ __attribute__((target("avx2"))) std::size_t undo_rows_pow2_avx2(uint8_t* a, uint
     }
     v = _mm256_add_epi8(v, _mm256_slli_si256(v, 4));
     v = _mm256_add_epi8(v, _mm256_slli_si256(v, 8));
-    const __m256i sum = _mm256_add_epi8(v, carry);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(a + i), _mm256_castsi256_si128(sum));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + i), _mm256_extracti128_si256(sum, 1));
+    store_rows(a + i, b + i, _mm256_add_epi8(v, carry));
     carry = _mm256_add_epi8(carry, _mm256_shuffle_epi8(v, last));
   }
   return i;
