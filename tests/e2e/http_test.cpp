@@ -201,9 +201,10 @@ std::string reply_header(const std::string& replies, std::size_t at, const std::
 // The test tree with a 1500x1500 noise image beside the pattern: its PNG
 // (~6.7 MB) is larger than what the kernel buffers for a client that does
 // not read.
-TestTree make_tree_with_noise() {
+// noise.tif: `side` x `side` random pixels, whose PNG is about 3 side^2 bytes.
+TestTree make_tree_with_noise(uint32_t side = 1500) {
   TestTree tree = make_test_tree();
-  Raster noise(1500, 1500, 3);
+  Raster noise(side, side, 3);
   std::mt19937 random(7);
   for (uint32_t y = 0; y < noise.height(); ++y) {
     for (std::size_t x = 0; x < std::size_t(noise.width()) * 3; ++x) {
@@ -290,9 +291,13 @@ TEST(HttpConnections, IdleTimeoutClosesWaitingConnections) {
 // server sees progress only as the kernel's send buffer drains (up to ~1.3
 // MB at a time), so the timeout here is 3 s against ~1 s between drains.
 TEST(HttpConnections, ASlowReaderGetsAllOfALargeReply) {
-  const TestTree tree = make_tree_with_noise();
+  // A 20 MB reply read at 2.5 MB/s (0.2 s pauses after each 512 KB) takes
+  // 8 s. The kernel's buffers take about 4 MB at once, so the server writes
+  // the rest for over 6 s: a write limited to 3 s in all would be cut off.
+  // The server sees progress whenever its send buffer has drained enough to
+  // wake it, well within the 3 s.
+  const TestTree tree = make_tree_with_noise(2600);
   ServerProcess server(tree.root, {"--idle-timeout", "3"});
-  // (0.4 s pauses after each 512 KB: ~5 s for the 6.7 MB.)
   Client slow(server.port(), 65536);
   ASSERT_TRUE(slow.connected());
   slow.send(
@@ -300,11 +305,12 @@ TEST(HttpConnections, ASlowReaderGetsAllOfALargeReply) {
       "Connection: close\r\n\r\n");
   const auto slow_start = std::chrono::steady_clock::now();
   std::string whole;
-  EXPECT_TRUE(slow.read_until_closed(whole, std::chrono::milliseconds(400), 512 * 1024));
+  EXPECT_TRUE(slow.read_until_closed(whole, std::chrono::milliseconds(200), 512 * 1024));
   ASSERT_EQ(whole.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << whole.substr(0, 200);
-  EXPECT_EQ(whole.size() - (whole.find("\r\n\r\n") + 4),
-            std::stoul(reply_header(whole, 0, "Content-Length")));
-  EXPECT_GT(std::chrono::steady_clock::now() - slow_start, std::chrono::seconds(4));
+  const std::size_t length = std::stoul(reply_header(whole, 0, "Content-Length"));
+  EXPECT_GT(length, 19'000'000u);
+  EXPECT_EQ(whole.size() - (whole.find("\r\n\r\n") + 4), length);
+  EXPECT_GT(std::chrono::steady_clock::now() - slow_start, std::chrono::seconds(6));
 }
 
 // Servers of their own, configured through the environment.
