@@ -65,12 +65,12 @@ std::size_t undo_row_rgb(uint8_t* row, std::size_t bytes) {
 }
 
 #if defined(__x86_64__)
-// RGB, two rows at once (where the CPU has AVX2; the loops above otherwise):
-// row `a` in the low 128-bit lane, row `b` in the
-// high one. AVX2's byte shifts and shuffles stay within a lane, so each lane
-// runs undo_row_rgb's steps for its own row, and the last pixel is repeated
-// with one shuffle instead of four shifts. Returns where both rows' scalar
-// remainder starts, as undo_row_rgb does.
+// Two rows at once where the CPU has AVX2 (the loops above otherwise): row
+// `a` in the low 128-bit lane, row `b` in the high one. AVX2's byte shifts
+// and shuffles stay within a lane, so each lane runs the single-row steps
+// for its own row.
+
+// 16 bytes of `a` to the low lane, 16 of `b` to the high one.
 __attribute__((target("avx2"))) inline __m256i load_rows(const uint8_t* a, const uint8_t* b) {
   return _mm256_inserti128_si256(
       _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))),
@@ -83,6 +83,8 @@ __attribute__((target("avx2"))) inline void store_rows(uint8_t* a, uint8_t* b, _
   _mm_storeu_si128(reinterpret_cast<__m128i*>(b), _mm256_extracti128_si256(v, 1));
 }
 
+// RGB as undo_row_rgb, the last pixel repeated with one shuffle instead of
+// four shifts. Returns where both rows' scalar remainder starts.
 __attribute__((target("avx2"))) std::size_t undo_rows_rgb_avx2(uint8_t* a, uint8_t* b,
                                                                std::size_t bytes) {
   if (bytes < 16) return 0;
