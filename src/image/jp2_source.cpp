@@ -18,6 +18,7 @@
 #include <tuple>
 
 #include "common/error.hpp"
+#include "image/image_file.hpp"
 #include "image/jp2_codestream.hpp"
 
 namespace tessera {
@@ -391,8 +392,7 @@ Jp2Source::Jp2Source(const std::filesystem::path& path, Jp2Options options)
     : options_(options), file_(std::make_unique<File>()) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) not_found("no such image");
-  file_->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (file_->fd < 0) not_found("no such image");
+  file_->fd = open_image_file(path);
   struct stat st {};
   if (::fstat(file_->fd, &st) != 0 || !S_ISREG(st.st_mode)) not_found("no such image");
   file_->size = uint64_t(st.st_size);

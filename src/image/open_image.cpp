@@ -2,11 +2,14 @@
 // its name, so a renamed or mislabelled file is still read correctly or
 // refused with a reason.
 
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "common/error.hpp"
+#include "image/image_file.hpp"
 #include "image/image_source.hpp"
 #include "image/jp2_source.hpp"
 #include "image/tiff_source.hpp"
@@ -34,11 +37,19 @@ int layers_to_decode(int max_layers, int requested) noexcept {
 
 std::unique_ptr<ImageSource> open_image(const std::filesystem::path& path,
                                         const OpenOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) not_found("no such image");
   std::array<char, 12> head{};
-  in.read(head.data(), head.size());
-  const auto got = std::size_t(in.gcount());
+  std::size_t got = 0;
+  {
+    const int fd = open_image_file(path);
+    ssize_t n = 0;
+    do {
+      n = ::pread(fd, head.data(), head.size(), 0);
+    } while (n < 0 && errno == EINTR);
+    const int error = errno;
+    ::close(fd);
+    if (n < 0) throw Error(500, std::string("cannot read the image: ") + std::strerror(error));
+    got = std::size_t(n);
+  }
 
   // Classic TIFF and BigTIFF, in either byte order.
   if (starts_with(head, got, "II*\0", 4) || starts_with(head, got, "MM\0*", 4) ||

@@ -14,6 +14,7 @@
 
 #include "common/error.hpp"
 #include "image/deflate_tile.hpp"
+#include "image/image_file.hpp"
 #include "image/jpeg_tile.hpp"
 
 namespace tessera {
@@ -116,6 +117,9 @@ TiffSource::TiffSource(const std::filesystem::path& path)
   file_bytes_ = std::filesystem::file_size(path, ec);
   if (ec) file_bytes_ = 0;
 
+  // The descriptor is opened here, so that a failure to open says why
+  // (open_failure); libtiff closes it with the TIFF, but not after a failed open.
+  const int fd = open_image_file(path);
   TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
   TIFFOpenOptionsSetErrorHandlerExtR(options, &Handle::on_error, handle_.get());
   TIFFOpenOptionsSetWarningHandlerExtR(options, &Handle::on_warning, handle_.get());
@@ -123,9 +127,12 @@ TiffSource::TiffSource(const std::filesystem::path& path)
   // "m": read with read(), not a memory map. A map of a multi-GB pyramid
   // counts every page a tile touched in the process's RSS, and a truncated
   // file would fault (SIGBUS) where read() reports an error.
-  handle_->tif = TIFFOpenExt(path.c_str(), "rm", options);
+  handle_->tif = TIFFFdOpenExt(fd, path.c_str(), "rm", options);
   TIFFOpenOptionsFree(options);
-  if (!handle_->tif) fail("corrupt or unreadable TIFF");
+  if (!handle_->tif) {
+    ::close(fd);
+    fail("corrupt or unreadable TIFF");
+  }
   TIFF* tif = handle_->tif;
 
   // --- the full-resolution image defines the sample layout ----------------

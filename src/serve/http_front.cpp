@@ -17,7 +17,9 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <sys/socket.h>
@@ -131,6 +133,23 @@ class Session : public std::enable_shared_from_this<Session> {
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
+  // The status and reason for a request refused before it was read whole:
+  // a request line that alone passes the header limit is 414, a header
+  // block 431, a body 413 (RFC 9110 §15.5.15, RFC 6585 §5).
+  std::pair<int, std::string> refusal(const beast::error_code& ec) const {
+    if (ec == http::error::body_limit) {
+      return {413, fmt::format("request body too large (over {} bytes)\n", kBodyLimit)};
+    }
+    if (ec == http::error::header_limit) {
+      // The parser takes the request line as soon as it is whole.
+      if (parser_->get().target().empty()) {
+        return {414, fmt::format("request line too long (over {} bytes)\n", kHeaderLimit)};
+      }
+      return {431, fmt::format("request header fields too large (over {} bytes)\n", kHeaderLimit)};
+    }
+    return {400, fmt::format("malformed HTTP request: {}\n", ec.message())};
+  }
+
   void on_read(beast::error_code ec) {
     clear_deadline();  // the worker may take a while
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
@@ -141,9 +160,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) {
       // A malformed or oversized request: say so once and hang up.
       Response response;
-      response.status =
-          (ec == http::error::body_limit || ec == http::error::header_limit) ? 413 : 400;
-      response.body = fmt::format("malformed HTTP request: {}\n", ec.message());
+      std::tie(response.status, response.body) = refusal(ec);
       response.set_header("Content-Type", "text/plain; charset=utf-8");
       keep_alive_ = false;
       refused_ = true;
@@ -349,6 +366,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
       : contexts_(contexts),
         reapers_(reapers),
         acceptor_(*contexts.front()),
+        retry_(*contexts.front()),
         service_(service),
         workers_(workers),
         idle_timeout_(idle_timeout) {
@@ -365,10 +383,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
     acceptor_.async_accept(*contexts_[index], [self = shared_from_this(), index](
                                                   beast::error_code ec, tcp::socket socket) {
       if (!ec) {
+        self->short_of_resources_ = false;
         socket.set_option(tcp::no_delay(true), ec);
         std::make_shared<Session>(std::move(socket), self->service_, self->workers_,
                                   self->idle_timeout_)
             ->start(*self->reapers_[index]);
+      } else if (out_of_resources(ec) && self->acceptor_.is_open()) {
+        return self->accept_later(ec);
       }
       if (self->acceptor_.is_open()) self->accept();
     });
@@ -377,13 +398,36 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void stop() {
     beast::error_code ignored;
     acceptor_.close(ignored);
+    retry_.cancel();
   }
 
  private:
+  // Out of descriptors or memory, accept() fails at once for as long as the
+  // connection waits in the backlog: retrying at once would spin a core.
+  static bool out_of_resources(const beast::error_code& ec) {
+    return ec == asio::error::no_descriptors || ec == beast::errc::too_many_files_open_in_system ||
+           ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+  }
+
+  // Accepts again in 100 ms, while connections that end free descriptors.
+  // Logged once for each spell of shortage.
+  void accept_later(const beast::error_code& ec) {
+    if (!short_of_resources_) {
+      log_error(fmt::format("cannot accept connections for now: {}", ec.message()));
+      short_of_resources_ = true;
+    }
+    retry_.expires_after(std::chrono::milliseconds(100));
+    retry_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec && self->acceptor_.is_open()) self->accept();
+    });
+  }
+
   std::vector<std::unique_ptr<asio::io_context>>& contexts_;
   std::vector<std::unique_ptr<Reaper>>& reapers_;  // one per context, same order
   std::size_t next_ = 0;                           // only the accepting thread counts
   tcp::acceptor acceptor_;
+  asio::steady_timer retry_;  // on the accepting thread, as is the flag
+  bool short_of_resources_ = false;
   const Service& service_;
   asio::thread_pool& workers_;
   const Clock::duration idle_timeout_;

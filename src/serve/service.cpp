@@ -31,6 +31,8 @@ Response text_response(int status, std::string body,
   response.status = status;
   response.body = std::move(body);
   response.set_header("Content-Type", type);
+  // A busy server (out of file descriptors, say) will do in a moment.
+  if (status == 503) response.set_header("Retry-After", "1");
   return response;
 }
 

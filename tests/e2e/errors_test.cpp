@@ -88,9 +88,21 @@ TEST_F(Errors, CorruptFilesAnswer500AndTheServerGoesOn) {
 TEST_F(Errors, MalformedHttpIsRefused) {
   const std::string answer = raw_exchange(port(), "GARBAGE\r\n\r\n");
   EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  // Oversized: each part of a request says which limit it passed.
   const std::string huge(64 * 1024, 'a');
-  const std::string big = raw_exchange(port(), "GET /" + huge + " HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_EQ(big.rfind("HTTP/1.1 413", 0), 0u) << big.substr(0, 200);
+  const std::string line = raw_exchange(port(), "GET /" + huge + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(line.rfind("HTTP/1.1 414 URI Too Long\r\n", 0), 0u) << line.substr(0, 200);
+  EXPECT_TRUE(line.ends_with("\r\n\r\nrequest line too long (over 16384 bytes)\n")) << line;
+  const std::string fields =
+      raw_exchange(port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + huge + "\r\n\r\n");
+  EXPECT_EQ(fields.rfind("HTTP/1.1 431 Request Header Fields Too Large\r\n", 0), 0u)
+      << fields.substr(0, 200);
+  EXPECT_TRUE(fields.ends_with("\r\n\r\nrequest header fields too large (over 16384 bytes)\n"))
+      << fields;
+  const std::string body =
+      raw_exchange(port(), "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n" + huge);
+  EXPECT_EQ(body.rfind("HTTP/1.1 413 Payload Too Large\r\n", 0), 0u) << body.substr(0, 200);
+  EXPECT_TRUE(body.ends_with("\r\n\r\nrequest body too large (over 65536 bytes)\n")) << body;
   EXPECT_TRUE(server().running());
 }
 

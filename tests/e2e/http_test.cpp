@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -12,8 +13,12 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "e2e/fixture.hpp"
@@ -311,6 +316,72 @@ TEST(HttpConnections, ASlowReaderGetsAllOfALargeReply) {
   EXPECT_GT(length, 19'000'000u);
   EXPECT_EQ(whole.size() - (whole.find("\r\n\r\n") + 4), length);
   EXPECT_GT(std::chrono::steady_clock::now() - slow_start, std::chrono::seconds(6));
+}
+
+// The CPU time (user + system) a process has used, in clock ticks.
+long cpu_ticks(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {  // fields 3.. after "pid (comm)"
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+
+// Out of file descriptors, the server neither spins on accept() (which
+// fails at once while a connection waits) nor calls an image missing: the
+// request it holds is answered 503 with the reason and Retry-After, and
+// the connections that waited are served once descriptors are free again.
+TEST(HttpConnections, OutOfDescriptorsItAnswers503AndRecovers) {
+  const TestTree tree = make_test_tree();
+  ServerProcess server(tree.root);
+  const auto open_now =
+      std::distance(std::filesystem::directory_iterator(fmt::format("/proc/{}/fd", server.pid())),
+                    std::filesystem::directory_iterator());
+  rlimit saved{};
+  ASSERT_EQ(::prlimit(server.pid(), RLIMIT_NOFILE, nullptr, &saved), 0);
+  const rlimit tight{rlim_t(open_now + 3), saved.rlim_max};  // the soft limit only
+  ASSERT_EQ(::prlimit(server.pid(), RLIMIT_NOFILE, &tight, nullptr), 0);
+
+  // Three connections take the last descriptors; the others wait.
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 10; ++i) {
+    clients.push_back(std::make_unique<Client>(server.port()));
+    ASSERT_TRUE(clients.back()->connected());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const long before = cpu_ticks(server.pid());
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // A retry at once would take a core: ~100 ticks a second.
+  EXPECT_LT(cpu_ticks(server.pid()) - before, 30);
+
+  clients.front()->send(
+      "GET /iiif/3/pattern/info.json HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  std::string reply;
+  EXPECT_TRUE(clients.front()->read_until_closed(reply));
+  EXPECT_EQ(reply.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << reply;
+  EXPECT_EQ(reply_header(reply, 0, "Retry-After"), "1");
+  EXPECT_EQ(reply.substr(reply.find("\r\n\r\n") + 4),
+            "server busy, try again: cannot open the image (Too many open files)\n");
+
+  ASSERT_EQ(::prlimit(server.pid(), RLIMIT_NOFILE, &saved, nullptr), 0);
+  // A connection that waited in the backlog is served,
+  clients.back()->send(
+      "GET /iiif/3/pattern/info.json HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  std::string later;
+  EXPECT_TRUE(clients.back()->read_until_closed(later));
+  EXPECT_EQ(later.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << later.substr(0, 200);
+  clients.clear();
+  // and so are new ones. The shortage was logged once.
+  EXPECT_EQ(http_get(server.port(), "/iiif/3/pattern/full/100,/0/default.jpg").status, 200);
+  const std::string log = server.log();
+  const std::string line = "cannot accept connections for now: Too many open files";
+  EXPECT_NE(log.find(line), std::string::npos) << log;
+  EXPECT_EQ(log.find(line), log.rfind(line)) << log;
 }
 
 // Servers of their own, configured through the environment.

@@ -20,8 +20,9 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   unsigned short port() const { return port_; }
-  bool running();               // false once the process has exited
-  std::string log() const;      // what the server wrote to stderr so far
+  pid_t pid() const { return pid_; }
+  bool running();           // false once the process has exited
+  std::string log() const;  // what the server wrote to stderr so far
 
  private:
   pid_t pid_ = -1;

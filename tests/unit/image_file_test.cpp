@@ -1,0 +1,113 @@
+// Opening image files: a client is told 404 only when the file is not there.
+// A server out of file descriptors answers 503 (try again), whichever reader
+// the file needs; the limit is lowered for real, in this process.
+
+#include "image/image_file.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "image/image_source.hpp"
+#include "image/jp2_source.hpp"
+#include "image/tiff_source.hpp"
+#include "support/test_images.hpp"
+
+namespace tessera {
+namespace {
+
+namespace fs = std::filesystem;
+
+int status_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.status();
+  }
+  return 0;
+}
+
+TEST(OpenFailure, SaysWhatTheErrnoMeansToAClient) {
+  for (int missing : {ENOENT, ENOTDIR, EISDIR, ELOOP, ENAMETOOLONG}) {
+    EXPECT_EQ(open_failure(missing).status(), 404) << missing;
+    EXPECT_STREQ(open_failure(missing).what(), "no such image");
+  }
+  for (int forbidden : {EACCES, EPERM}) EXPECT_EQ(open_failure(forbidden).status(), 403);
+  for (int busy : {EMFILE, ENFILE, ENOMEM, ENOBUFS}) {
+    EXPECT_EQ(open_failure(busy).status(), 503) << busy;
+    EXPECT_TRUE(std::string(open_failure(busy).what()).starts_with("server busy, try again"));
+  }
+  EXPECT_EQ(open_failure(EIO).status(), 500);
+  EXPECT_EQ(std::string(open_failure(EIO).what()), "cannot open the image: Input/output error");
+}
+
+TEST(OpenImageFile, OpensReadOnlyAndCloseOnExec) {
+  const fs::path dir = testing::make_temp_dir("tessera-open");
+  const fs::path file = dir / "a.tif";
+  testing::write_pnm(dir / "a.ppm", testing::make_pattern(64, 48, 3));
+  fs::copy_file(dir / "a.ppm", file);
+  const int fd = open_image_file(file);
+  ASSERT_GE(fd, 0);
+  EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+  char byte = 0;
+  EXPECT_EQ(::write(fd, &byte, 1), -1);  // read-only
+  ::close(fd);
+  EXPECT_EQ(status_of([&] { open_image_file(dir / "missing.tif"); }), 404);
+  EXPECT_EQ(status_of([&] { open_image_file(file / "below"); }), 404);  // ENOTDIR
+  fs::remove_all(dir);
+}
+
+// Lowers this process's descriptor limit to none while it lives.
+class NoDescriptorsLeft {
+ public:
+  NoDescriptorsLeft() {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    rlimit none = saved_;
+    none.rlim_cur = 0;
+    ok_ = ::setrlimit(RLIMIT_NOFILE, &none) == 0;
+  }
+  ~NoDescriptorsLeft() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit saved_{};
+  bool ok_ = false;
+};
+
+TEST(OpenImageFile, EveryReaderAnswers503WhenTheProcessIsOutOfDescriptors) {
+  const fs::path dir = testing::make_temp_dir("tessera-nofile");
+  testing::write_pnm(dir / "p.ppm", testing::make_pattern(128, 96, 3));
+  testing::make_pyramid(dir / "p.ppm", dir / "p.tif", 64);
+  testing::run_command(
+      {"opj_compress", "-i", (dir / "p.ppm").string(), "-o", (dir / "p.jp2").string(), "-n", "3"});
+  // Each opens as it should while descriptors are free...
+  EXPECT_NO_THROW(TiffSource(dir / "p.tif"));
+  EXPECT_NO_THROW(Jp2Source(dir / "p.jp2"));
+  EXPECT_NO_THROW(open_image(dir / "p.tif"));
+
+  int sniff = 0, tiff = 0, jp2 = 0, direct = 0;
+  {
+    const NoDescriptorsLeft limit;
+    ASSERT_TRUE(limit.ok());
+    sniff = status_of([&] { open_image(dir / "p.jp2"); });
+    tiff = status_of([&] { TiffSource source(dir / "p.tif"); });
+    jp2 = status_of([&] { Jp2Source source(dir / "p.jp2"); });
+    direct = status_of([&] { open_image_file(dir / "p.tif"); });
+  }
+  EXPECT_EQ(sniff, 503);
+  EXPECT_EQ(tiff, 503);
+  EXPECT_EQ(jp2, 503);
+  EXPECT_EQ(direct, 503);
+  // ...and again once they are.
+  EXPECT_NO_THROW(open_image(dir / "p.tif"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tessera
