@@ -154,7 +154,8 @@ class Session : public std::enable_shared_from_this<Session> {
     clear_deadline();  // the worker may take a while
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
         ec == asio::error::bad_descriptor || ec == asio::error::connection_reset ||
-        ec == asio::error::eof) {
+        ec == asio::error::eof || ec == http::error::partial_message) {
+      // The client has gone (partial_message: in the middle of a request).
       return close();
     }
     if (ec) {
@@ -306,8 +307,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void drain(std::size_t drained) {
-    socket_.async_read_some(asio::buffer(discard_), [self = shared_from_this(), drained](
-                                                        beast::error_code ec, std::size_t n) {
+    if (!discard_) discard_ = std::make_unique<std::array<char, kDiscardBytes>>();
+    socket_.async_read_some(asio::buffer(*discard_), [self = shared_from_this(), drained](
+                                                         beast::error_code ec, std::size_t n) {
       if (ec || drained + n > kLingerLimit) {
         self->clear_deadline();
         beast::error_code ignored;
@@ -327,7 +329,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::mutex handover_;  // held while a read is started
   beast::flat_buffer buffer_;
   bool refused_ = false;  // the request was refused unread: linger before closing
-  std::array<char, 16384> discard_{};
+  // Where a refused request's rest is read and dropped; made only then, as
+  // every idle connection would otherwise hold it.
+  static constexpr std::size_t kDiscardBytes = 16384;
+  std::unique_ptr<std::array<char, kDiscardBytes>> discard_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string head_;        // the reply's status line and headers, alive until written
   std::string owned_body_;  // the reply's body:

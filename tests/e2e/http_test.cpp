@@ -376,12 +376,50 @@ TEST(HttpConnections, OutOfDescriptorsItAnswers503AndRecovers) {
   EXPECT_TRUE(clients.back()->read_until_closed(later));
   EXPECT_EQ(later.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << later.substr(0, 200);
   clients.clear();
-  // and so are new ones. The shortage was logged once.
+  // and so are new ones. The shortage was logged, but not at every retry
+  // (10 a second): once, or again after a closed connection let one more in.
   EXPECT_EQ(http_get(server.port(), "/iiif/3/pattern/full/100,/0/default.jpg").status, 200);
   const std::string log = server.log();
   const std::string line = "cannot accept connections for now: Too many open files";
-  EXPECT_NE(log.find(line), std::string::npos) << log;
-  EXPECT_EQ(log.find(line), log.rfind(line)) << log;
+  int logged = 0;
+  for (auto at = log.find(line); at != std::string::npos; at = log.find(line, at + 1)) ++logged;
+  EXPECT_GE(logged, 1) << log;
+  EXPECT_LE(logged, 3) << log;
+}
+
+// Resident memory of a process, in bytes.
+std::size_t resident_bytes(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// A waiting connection holds little: 2000 of them, each with half a request,
+// take a few kB each (a 16 kB buffer for draining refused requests is made
+// only for those), and clients that hang up mid-request are simply closed.
+TEST(HttpConnections, WaitingConnectionsCostLittleMemory) {
+  const TestTree tree = make_test_tree();
+  ServerProcess server(tree.root);
+  ASSERT_EQ(http_get(server.port(), "/iiif/3/pattern/info.json").status, 200);
+  const std::size_t before = resident_bytes(server.pid());
+  constexpr std::size_t kConnections = 2000;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (std::size_t i = 0; i < kConnections; ++i) {
+    clients.push_back(std::make_unique<Client>(server.port()));
+    ASSERT_TRUE(clients.back()->connected());
+    clients.back()->send("GET /iiif/3/pattern/info.json HTTP/1.1\r\nHost: a\r\n");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const std::size_t waiting = resident_bytes(server.pid());
+  EXPECT_LT(waiting, before + kConnections * 8 * 1024) << before << " -> " << waiting;
+  clients.clear();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const std::size_t after = resident_bytes(server.pid());
+  EXPECT_LT(after, before + kConnections * 8 * 1024) << before << " -> " << after;
+  EXPECT_EQ(http_get(server.port(), "/iiif/3/pattern/info.json").status, 200);
+  EXPECT_EQ(server.log().find(" 400 "), std::string::npos) << server.log();
 }
 
 // Servers of their own, configured through the environment.
