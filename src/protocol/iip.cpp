@@ -21,9 +21,9 @@ constexpr uint32_t kMaxSize = 999'999'999;
 // a request may not ask for more than a client ever needs.
 constexpr size_t kMaxObjects = 64;
 
-// The commands that change pixels, which Tessera does not do yet.
-constexpr std::array<std::string_view, 12> kProcessingCommands = {
-    "MINMAX", "CNT", "GAM", "INV", "COL", "CMP", "CTW", "SHD", "CNV", "PFL", "SPECTRA", "ICC"};
+// The commands that change pixels which Tessera does not do yet.
+constexpr std::array<std::string_view, 5> kUnimplementedCommands = {"SHD", "CNV", "PFL", "SPECTRA",
+                                                                    "ICC"};
 
 // OBJ names that describe the image, and so need one.
 constexpr std::array<std::string_view, 13> kImageObjects = {
@@ -249,16 +249,97 @@ void set_action(IipRequest& request, const Token& token) {
   }
 }
 
+// --- image processing -----------------------------------------------------------
+
+// CNT=c: a factor of 0 or more ("eq", iipsrv's histogram equalisation, is
+// not done).
+void parse_contrast(IipRequest& request, const std::string& v) {
+  if (lower(v) == "eq") return request.unimplemented.push_back("CNT=eq");
+  const auto n = parse_number(v);
+  if (!n || *n < 0) invalid("CNT", v, "a contrast factor of 0 or more");
+  request.adjust.contrast = *n;
+}
+
+// GAM=g: an exponent above 0 ("log" is not done).
+void parse_gamma(IipRequest& request, const std::string& v) {
+  if (lower(v) == "log") return request.unimplemented.push_back("GAM=log");
+  const auto n = parse_number(v);
+  if (!n || *n <= 0) invalid("GAM", v, "a gamma above 0");
+  request.adjust.gamma = *n;
+}
+
+// MINMAX=band:min,max, the band counted from 1.
+void parse_minmax(IipRequest& request, const std::string& v) {
+  constexpr std::string_view hint = "band:min,max with the band counted from 1 and min < max";
+  const std::size_t colon = v.find(':');
+  if (colon == std::string::npos) invalid("MINMAX", v, hint);
+  const int64_t band = parse_count(std::string_view(v).substr(0, colon));
+  const auto fields = split_all(std::string_view(v).substr(colon + 1), ',');
+  if (band < 1 || band > 65535 || fields.size() != 2) invalid("MINMAX", v, hint);
+  const auto lo = parse_number(fields[0]), hi = parse_number(fields[1]);
+  if (!lo || !hi || !(*lo < *hi)) invalid("MINMAX", v, hint);
+  request.adjust.ranges.push_back({int(band - 1), BandRange{*lo, *hi}});
+}
+
+// CTW=[a,b,c;d,e,f;g,h,i]: rows of band weights, brackets optional.
+void parse_twist(IipRequest& request, std::string_view v) {
+  constexpr std::string_view hint = "[r1;r2;r3] or [r1], rows of numbers separated by commas";
+  std::string_view body = v;
+  if (body.starts_with('[') && body.ends_with(']') && body.size() >= 2) {
+    body = body.substr(1, body.size() - 2);
+  }
+  const auto rows = split_all(body, ';');
+  if (rows.empty() || rows.size() > 3) invalid("CTW", v, hint);
+  std::vector<std::vector<double>> twist;
+  for (const std::string_view row : rows) {
+    const auto fields = split_all(row, ',');
+    if (fields.empty() || fields.size() > 64) invalid("CTW", v, hint);
+    std::vector<double> weights;
+    for (const std::string_view field : fields) {
+      const auto n = parse_number(field);
+      if (!n) invalid("CTW", v, hint);
+      weights.push_back(*n);
+    }
+    if (!twist.empty() && weights.size() != twist.front().size()) invalid("CTW", v, hint);
+    twist.push_back(std::move(weights));
+  }
+  if (twist.size() == 2) invalid("CTW", v, hint);
+  request.adjust.twist = std::move(twist);
+}
+
+bool parse_processing(IipRequest& request, const std::string& name, const std::string& v) {
+  if (name == "CNT") {
+    parse_contrast(request, v);
+  } else if (name == "GAM") {
+    parse_gamma(request, v);
+  } else if (name == "INV") {
+    request.adjust.invert = true;
+  } else if (name == "CMP") {
+    const ColourMap map = parse_colour_map(v);
+    if (map == ColourMap::None) invalid(name, v, "GREY, JET, HOT, COLD, RED, GREEN or BLUE");
+    request.adjust.colour_map = map;
+  } else if (name == "MINMAX") {
+    parse_minmax(request, v);
+  } else if (name == "CTW") {
+    parse_twist(request, v);
+  } else if (name == "COL") {
+    const std::string c = lower(v);
+    if (c == "grey" || c == "gray") {
+      request.adjust.conversion = ColourConversion::Grey;
+    } else if (c == "binary") {
+      request.adjust.conversion = ColourConversion::Binary;
+    } else {
+      invalid(name, v, "grey or binary");
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
 bool is_action(std::string_view name) {
   return name == "JTL" || name == "PTL" || name == "WTL" || name == "JTLS" || name == "TIL" ||
          name == "CVT" || name == "DEEPZOOM" || name == "ZOOMIFY" || name == "IIIF";
-}
-
-// A contrast or gamma of exactly 1 changes nothing, so it needs no support.
-bool is_neutral(const Token& token) {
-  if (token.name != "CNT" && token.name != "GAM") return false;
-  const auto n = parse_number(token.value);
-  return n && *n == 1.0;
 }
 
 }  // namespace
@@ -316,11 +397,12 @@ IipRequest parse_iip(std::string_view query_string) {
       request.view_x = int(parse_index(name, v, fields[0], "x-angle[,y-angle]"));
       request.view_y =
           fields.size() == 2 ? int(parse_index(name, v, fields[1], "x-angle[,y-angle]")) : 0;
-    } else if (std::find(kProcessingCommands.begin(), kProcessingCommands.end(), name) !=
-               kProcessingCommands.end()) {
-      if (!is_neutral(token) &&
-          std::find(request.unimplemented.begin(), request.unimplemented.end(), name) ==
-              request.unimplemented.end()) {
+    } else if (parse_processing(request, name, v)) {
+      // CNT, GAM, INV, CMP, MINMAX, CTW, COL: in request.adjust
+    } else if (std::find(kUnimplementedCommands.begin(), kUnimplementedCommands.end(), name) !=
+               kUnimplementedCommands.end()) {
+      if (std::find(request.unimplemented.begin(), request.unimplemented.end(), name) ==
+          request.unimplemented.end()) {
         request.unimplemented.push_back(name);
       }
     } else {
@@ -388,7 +470,9 @@ std::vector<ProtocolLevel> iip_levels(const ImageInfo& info, const IipOptions& o
 
 namespace {
 
-const char* kOptionalCommands = "IIP-opt-comm:CVT QLT JTL JTLS PTL WTL TIL WID HEI RGN ROT SDS LYR";
+const char* kOptionalCommands =
+    "IIP-opt-comm:CVT QLT JTL JTLS PTL WTL TIL WID HEI RGN ROT SDS LYR CNT GAM INV CMP CTW "
+    "MINMAX COL";
 const char* kOptionalObjects =
     "IIP-opt-obj:Horizontal-views Vertical-views Tile-size Bits-per-channel "
     "Min-Max-sample-values Resolutions";
@@ -578,6 +662,7 @@ Query tile_query(const ImageInfo& info, const ProtocolLevel& level, int resoluti
   Query query = level_rect_query(info, level, x, y, std::min(tw, level.width - x),
                                  std::min(th, level.height - y), request.fif, request.format);
   query.rotation = request.rotation;
+  query.adjust = request.adjust;
   return query;
 }
 
@@ -693,6 +778,7 @@ Query iip_cvt_query(const IipRequest& request, const ImageInfo& info, const IipO
   query.size.h = int(oh);
   query.size.upscale = true;
   query.rotation = request.rotation;
+  query.adjust = request.adjust;
   query.format = request.format;
   return query;
 }

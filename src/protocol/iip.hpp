@@ -31,7 +31,10 @@
 //     given ("1 3 " with no argument for an image command), and "2 1 QUERY"
 //     when the request asks for nothing.
 //   - require_implemented(request) throws Error(501) naming the image-
-//     processing commands (CNT, GAM, MINMAX, ...) that an image request uses.
+//     processing commands Tessera does not do (SHD, CNV, PFL, SPECTRA,
+//     GAM=log, CNT=eq) that an image request uses. CNT, GAM, INV, CMP, CTW,
+//     MINMAX and COL are parsed into IipRequest::adjust (process/adjust.hpp);
+//     a malformed value is Error(400), where iipsrv reads it as 0 or ignores it.
 //   - no action: describe_iip_obj(request.objects, info, options,
 //     request.rotation).
 //   - Action::Tile: iip_tile_query; Action::Tiles: iip_til_tiles, each tile
@@ -102,7 +105,10 @@ struct IipRequest {
   int view_x = 0;         // SDS: horizontal and vertical view angles of an
   int view_y = 90;        // image sequence (a single image has 0, 90 only)
 
-  // Image-processing commands present, upper-cased, in order.
+  // CNT, GAM, INV, CMP, CTW, MINMAX, COL: applied to tiles and CVT alike.
+  Adjustments adjust;
+  // Image-processing commands present that Tessera does not do (SHD, CNV,
+  // PFL, SPECTRA, GAM=log, CNT=eq), in order.
   std::vector<std::string> unimplemented;
   // What to reply instead of anything else, in order; see above.
   std::vector<IipError> errors;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "encode/format.hpp"
+#include "process/adjust.hpp"
 
 namespace tessera {
 
@@ -58,6 +59,7 @@ struct Query {
   RotationSpec rotation;
   Quality quality = Quality::Default;
   Format format = Format::Jpeg;
+  Adjustments adjust;  // IIP's image processing (CNT, GAM, CMP, ...)
   bool operator==(const Query&) const = default;
 };
 

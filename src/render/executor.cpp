@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "common/error.hpp"
 #include "common/parallel.hpp"
 #include "image/jpeg_entry_points.hpp"
+#include "process/adjust.hpp"
 #include "process/colour.hpp"
 #include "process/rotate.hpp"
 
@@ -148,6 +150,17 @@ Raster to_displayable(Raster pixels, const ImageInfo& info) {
   return pixels;
 }
 
+// Each band's range before MINMAX: 0..2^bits-1 for integer samples (12 bits
+// in a 16-bit container reach 4095), 0..1 for floats.
+std::vector<BandRange> band_ranges(const ImageInfo& info, const Raster& pixels) {
+  BandRange range = default_range(pixels.sample_type());
+  if (pixels.sample_type() != SampleType::F32 && info.bits_per_sample > 0 &&
+      info.bits_per_sample < 32 && pixels.sample_type() == info.sample_type) {
+    range.max = std::ldexp(1.0, info.bits_per_sample) - 1;
+  }
+  return std::vector<BandRange>(std::size_t(pixels.bands()), range);
+}
+
 }  // namespace
 
 Raster render_raster(ImageSource& source, const Plan& plan, const RenderOptions& options) {
@@ -162,7 +175,14 @@ Raster render_raster(ImageSource& source, const Plan& plan, const RenderOptions&
   if (!as_read) {
     pixels = resample(pixels, window, plan.out_width, plan.out_height, options.interpolation);
   }
-  pixels = to_displayable(std::move(pixels), source.info());
+  const ImageInfo& info = source.info();
+  if (plan.adjust.any()) {
+    // Processing reads each band against its range: CIELAB as the sRGB it
+    // shows, other samples as stored (16 bits against 0..65535, say).
+    if (info.colour_space == ColourSpace::Cielab) pixels = to_displayable(std::move(pixels), info);
+    pixels = adjust(pixels, plan.adjust, band_ranges(info, pixels));
+  }
+  pixels = to_displayable(std::move(pixels), info);
 
   if (plan.rotation.mirror) pixels = mirror_horizontal(pixels);
   const double degrees = plan.rotation.degrees;

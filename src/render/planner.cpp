@@ -125,6 +125,7 @@ std::optional<TileIndex> plan_stored_tile(const Plan& plan, const ImageInfo& inf
     return std::nullopt;
   }
   if (plan.quality != Quality::Default && plan.quality != Quality::Color) return std::nullopt;
+  if (plan.adjust.any()) return std::nullopt;
   const LevelInfo& level = info.levels[plan.level];
   const PixelRect& read = plan.read;
   if (level.tile_width == 0 || level.tile_height == 0 || read.x % level.tile_width != 0 ||
@@ -149,6 +150,7 @@ Plan plan_image(const Query& query, const ImageInfo& info, const Limits& limits)
   Plan plan;
   plan.rotation = query.rotation;
   plan.quality = query.quality;
+  plan.adjust = query.adjust;
   plan.format = query.format;
   plan.region = resolve_region(query.region, info.width, info.height);
   resolve_size(query.size, query.iiif_version, plan.region.width, plan.region.height, limits,

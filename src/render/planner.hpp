@@ -37,6 +37,7 @@ struct Plan {
   RotationSpec rotation;
   Quality quality = Quality::Default;
   Format format = Format::Jpeg;
+  Adjustments adjust;  // IIP's processing, after scaling and before rotation
 };
 
 // The region of the image a query names, clipped to the image. Throws

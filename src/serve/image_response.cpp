@@ -18,12 +18,14 @@ namespace {
 // keys give equal bytes, so a DeepZoom tile and the IIIF request for the same
 // pixels share one cache entry.
 std::string render_key(const Plan& plan, const RenderOptions& options, int layers) {
-  return fmt::format("{},{},{},{}/{}x{}/{}{}/{}/{}/q{},{},{}/i{}/l{}", plan.region.x, plan.region.y,
-                     plan.region.width, plan.region.height, plan.out_width, plan.out_height,
-                     plan.rotation.mirror ? "!" : "", plan.rotation.degrees,
-                     quality_name(plan.quality), format_extension(plan.format),
-                     options.encode.jpeg_quality, options.encode.png_level,
-                     options.encode.webp_quality, int(options.interpolation), layers);
+  std::string key = fmt::format(
+      "{},{},{},{}/{}x{}/{}{}/{}/{}/q{},{},{}/i{}/l{}", plan.region.x, plan.region.y,
+      plan.region.width, plan.region.height, plan.out_width, plan.out_height,
+      plan.rotation.mirror ? "!" : "", plan.rotation.degrees, quality_name(plan.quality),
+      format_extension(plan.format), options.encode.jpeg_quality, options.encode.png_level,
+      options.encode.webp_quality, int(options.interpolation), layers);
+  if (plan.adjust.any()) key += "/a" + plan.adjust.key();
+  return key;
 }
 
 // The memcached request adds to the render key what one process may leave out
