@@ -72,8 +72,9 @@ double sample(const uint8_t* row, SampleType type, std::size_t index) {
 }
 
 uint8_t to_byte(double v) {
-  // Truncated, as iipsrv: 0.5 of full scale is 127.
-  const double scaled = std::floor(v * 255.0);
+  // Truncated, as iipsrv: 0.5 of full scale is 127. The allowance keeps a
+  // value that is whole but for rounding (1 - 32/255 is 223/255) whole.
+  const double scaled = std::floor(v * 255.0 + 1e-7);
   return uint8_t(scaled < 0 ? 0 : scaled > 255 ? 255 : scaled);
 }
 

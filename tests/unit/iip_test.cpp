@@ -335,25 +335,72 @@ TEST(IipParse, ImageRequestsIgnoreUnknownCommands) {
   EXPECT_TRUE(r.errors.empty());
 }
 
-TEST(IipParse, ProcessingCommandsAreRecordedForA501) {
-  const char* names[] = {"MINMAX", "CNT", "GAM", "INV", "COL",    "CMP",
-                         "CTW",    "SHD", "CNV", "PFL", "SPECTRA"};
-  for (const char* name : names) {
+TEST(IipParse, ProcessingCommandsBecomeAdjustments) {
+  IipRequest r = parse_iip(
+      "FIF=a&cnt=2.5&GAM=0.5&INV&CMP=jet&MINMAX=2:10,4000&MINMAX=1:0,1e3&"
+      "CTW=[0.5,0.5,0;0,1,0;0,0,1]&COL=gray&JTL=0,0");
+  EXPECT_TRUE(r.unimplemented.empty());
+  EXPECT_TRUE(r.errors.empty());
+  const Adjustments& a = r.adjust;
+  EXPECT_EQ(a.contrast, 2.5);
+  EXPECT_EQ(a.gamma, 0.5);
+  EXPECT_TRUE(a.invert);
+  EXPECT_EQ(a.colour_map, ColourMap::Jet);
+  ASSERT_EQ(a.ranges.size(), 2u);
+  EXPECT_EQ(a.ranges[0], (std::pair<int, BandRange>{1, {10, 4000}}));
+  EXPECT_EQ(a.ranges[1], (std::pair<int, BandRange>{0, {0, 1000}}));
+  EXPECT_EQ(a.twist, (std::vector<std::vector<double>>{{0.5, 0.5, 0}, {0, 1, 0}, {0, 0, 1}}));
+  EXPECT_EQ(a.conversion, ColourConversion::Grey);
+  EXPECT_EQ(status_of([&] { require_implemented(r); }), 200);
+  // They reach the tile's query; a single-row twist without brackets too.
+  r = parse_iip("FIF=a&CTW=0.3,0.6,0.1&COL=binary&CNT=1&JTL=0,0");
+  EXPECT_EQ(r.adjust.twist, (std::vector<std::vector<double>>{{0.3, 0.6, 0.1}}));
+  EXPECT_EQ(r.adjust.conversion, ColourConversion::Binary);
+  EXPECT_EQ(r.adjust.contrast, 1.0);
+  // A contrast and gamma of 1 change nothing.
+  EXPECT_FALSE(parse_iip("FIF=a&CNT=1&GAM=1.0&JTL=0,0").adjust.any());
+}
+
+TEST(IipParse, MalformedProcessingValuesAnswer400) {
+  for (const char* query : {
+           "CNT=abc",
+           "CNT=-1",
+           "GAM=0",
+           "GAM=-2",
+           "GAM=x",
+           "CMP=purple",
+           "COL=sepia",
+           "MINMAX=1:5,2",
+           "MINMAX=0:1,2",
+           "MINMAX=1:1",
+           "MINMAX=a:1,2",
+           "MINMAX=1,2",
+           "CTW=abc",
+           "CTW=[1,0;0,1]",
+           "CTW=[1,0,0;0,1]",
+           "CTW=[]",
+           "CTW=[1;2;3;4]",
+       }) {
+    EXPECT_EQ(status_of([&] { parse_iip(std::string("FIF=a&") + query + "&JTL=0,0"); }), 400)
+        << query;
+  }
+  EXPECT_EQ(reason_of([] { parse_iip("FIF=a&CMP=purple&JTL=0,0"); }),
+            "invalid CMP value 'purple'; expected GREY, JET, HOT, COLD, RED, GREEN or BLUE");
+}
+
+TEST(IipParse, ProcessingNotDoneIsRecordedForA501) {
+  for (const char* name : {"SHD", "CNV", "PFL", "SPECTRA"}) {
     const IipRequest r = parse_iip(std::string("FIF=a&") + name + "=2&JTL=0,0");
     EXPECT_EQ(r.unimplemented, std::vector<std::string>{name}) << name;
     EXPECT_TRUE(r.errors.empty()) << name;
     EXPECT_EQ(status_of([&] { require_implemented(r); }), 501) << name;
   }
-  IipRequest r = parse_iip("FIF=a&cnt=2&GAM=log&INV&CTW=[1,0,0;0,1,0;0,0,1]&JTL=0,0&CNT=3");
-  EXPECT_EQ(r.unimplemented, (std::vector<std::string>{"CNT", "GAM", "INV", "CTW"}));
+  IipRequest r = parse_iip("FIF=a&cnt=eq&GAM=log&INV&SHD=30,40&JTL=0,0");
+  EXPECT_EQ(r.unimplemented, (std::vector<std::string>{"CNT=eq", "GAM=log", "SHD"}));
   EXPECT_EQ(reason_of([&] { require_implemented(r); }),
-            "IIP image processing (CNT, GAM, INV, CTW) is not implemented");
-  // A contrast or gamma of 1 changes nothing.
-  r = parse_iip("FIF=a&CNT=1&GAM=1.0&JTL=0,0");
-  EXPECT_TRUE(r.unimplemented.empty());
-  EXPECT_EQ(status_of([&] { require_implemented(r); }), 200);
+            "IIP image processing (CNT=eq, GAM=log, SHD) is not implemented");
   // OBJ replies are not changed by them.
-  r = parse_iip("FIF=a&CNT=2&OBJ=Max-size");
+  r = parse_iip("FIF=a&SHD=2&OBJ=Max-size");
   EXPECT_EQ(status_of([&] { require_implemented(r); }), 200);
   // A profile or spectrum is itself the request.
   r = parse_iip("FIF=a&PFL=0:0,0-1,1");
@@ -650,7 +697,8 @@ TEST(IipObj, BasicInfoAndTheProtocolLine) {
             "IIP:1.0\r\nMax-size:1000 700\r\n");
   EXPECT_EQ(describe_iip_obj({"iip,1.0"}, info).body, "IIP:1.0\r\n");
   EXPECT_EQ(describe_iip_obj({"iip-opt-comm"}, info).body,
-            "IIP-opt-comm:CVT QLT JTL JTLS PTL WTL TIL WID HEI RGN ROT SDS LYR\r\n");
+            "IIP-opt-comm:CVT QLT JTL JTLS PTL WTL TIL WID HEI RGN ROT SDS LYR CNT GAM INV CMP CTW "
+            "MINMAX COL\r\n");
 }
 
 TEST(IipObj, SizesFollowRotationAndVirtualLevels) {

@@ -1,0 +1,144 @@
+// IIP's image processing against the values iipsrv 1.1 gives for the same
+// requests on an 8-bit grey ramp and a 16-bit one (read off its replies at
+// QLT=100; the order of the steps shows where two of them meet).
+
+#include "process/adjust.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "common/error.hpp"
+
+// Adjustments are written as designated initialisers naming only the steps a
+// test sets; the others keep their defaults, which is the point.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace tessera {
+namespace {
+
+// One row of 8-bit samples, `bands` per pixel.
+Raster row_of(const std::vector<uint8_t>& samples, int bands) {
+  Raster r(uint32_t(samples.size() / bands), 1, bands);
+  std::memcpy(r.data(), samples.data(), samples.size());
+  return r;
+}
+
+std::vector<uint8_t> samples(const Raster& r) {
+  return std::vector<uint8_t>(r.data(), r.data() + r.width() * r.height() * r.bands());
+}
+
+const std::vector<uint8_t> kRamp = {0, 32, 64, 128, 192, 255};
+
+std::vector<uint8_t> grey(const Adjustments& a) { return samples(adjust(row_of(kRamp, 1), a, {})); }
+
+TEST(Adjust, ContrastGammaAndInversionOfAGreyRamp) {
+  Adjustments a;
+  a.contrast = 2;
+  EXPECT_EQ(grey(a), (std::vector<uint8_t>{0, 64, 128, 255, 255, 255}));
+  a.contrast = 0.5;
+  EXPECT_EQ(grey(a), (std::vector<uint8_t>{0, 16, 32, 64, 96, 127}));
+  a = {};
+  a.gamma = 2;
+  EXPECT_EQ(grey(a), (std::vector<uint8_t>{0, 4, 16, 64, 144, 255}));
+  a.gamma = 0.5;
+  EXPECT_EQ(grey(a), (std::vector<uint8_t>{0, 90, 127, 180, 221, 255}));
+  a = {};
+  a.invert = true;
+  EXPECT_EQ(grey(a), (std::vector<uint8_t>{255, 223, 191, 127, 63, 0}));
+}
+
+TEST(Adjust, ColourMapsOfTheFirstBand) {
+  Adjustments a;
+  a.colour_map = ColourMap::Jet;
+  EXPECT_EQ(grey(a), (std::vector<uint8_t>{0, 0, 127, 0, 0, 255, 0, 128, 255, 129, 255, 125, 255,
+                                           124, 0, 127, 0, 0}));
+  a.colour_map = ColourMap::Hot;
+  EXPECT_EQ(grey(a), (std::vector<uint8_t>{0, 0, 0, 96, 0, 0, 192, 0, 0, 255, 129, 0, 255, 255, 66,
+                                           255, 255, 255}));
+  a.colour_map = ColourMap::Cold;
+  EXPECT_EQ(grey(a), (std::vector<uint8_t>{0, 0, 0, 0, 0, 96, 0, 0, 192, 0, 129, 255, 66, 255, 255,
+                                           255, 255, 255}));
+  a.colour_map = ColourMap::Green;
+  EXPECT_EQ(grey(a),
+            (std::vector<uint8_t>{0, 0, 0, 0, 32, 0, 0, 64, 0, 0, 128, 0, 0, 192, 0, 0, 255, 0}));
+  a.colour_map = ColourMap::Grey;
+  EXPECT_EQ(grey(a), kRamp);
+  // Of an RGB image, the first band: red 32 is jet(32).
+  const Raster rgb =
+      adjust(row_of({32, 200, 100}, 3), a = Adjustments{.colour_map = ColourMap::Jet}, {});
+  EXPECT_EQ(samples(rgb), (std::vector<uint8_t>{0, 0, 255}));
+}
+
+TEST(Adjust, StepsRunInIipsrvsOrder) {
+  // Contrast after the colour map: hot(64) is (0.75, 0, 0), doubled red.
+  Adjustments a{.colour_map = ColourMap::Hot, .contrast = 2};
+  EXPECT_EQ(samples(adjust(row_of({64}, 1), a, {})), (std::vector<uint8_t>{255, 0, 0}));
+  // Gamma, then inversion: 1 - (32/255)^2.
+  a = {.gamma = 2, .invert = true};
+  EXPECT_EQ(grey(a)[1], 250);
+  // Inversion before the map: inverted 0 is white in hot.
+  a = {.invert = true, .colour_map = ColourMap::Hot};
+  EXPECT_EQ(samples(adjust(row_of({0}, 1), a, {})), (std::vector<uint8_t>{255, 255, 255}));
+  // Contrast before black and white: 255 halved is 127, white; 128 halved black.
+  a = {.contrast = 0.5, .conversion = ColourConversion::Binary};
+  EXPECT_EQ(grey(a), (std::vector<uint8_t>{0, 0, 0, 0, 0, 255}));
+  // The twist before gamma: (0.5 * (32 + 96))/255 squared.
+  a = {.twist = {{0.5, 0.5, 0}, {0, 1, 0}, {0, 0, 1}}, .gamma = 2};
+  EXPECT_EQ(samples(adjust(row_of({32, 96, 223}, 3), a, {}))[0], 16);
+}
+
+TEST(Adjust, TwistAndConversions) {
+  // Swapping red and blue; one row makes grey.
+  Adjustments a{.twist = {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}}};
+  EXPECT_EQ(samples(adjust(row_of({10, 20, 30, 40, 50, 60}, 3), a, {})),
+            (std::vector<uint8_t>{30, 20, 10, 60, 50, 40}));
+  a = {.twist = {{0.5, 0.5, 0}}};
+  const Raster one = adjust(row_of({32, 96, 223}, 3), a, {});
+  EXPECT_EQ(one.bands(), 1);
+  EXPECT_EQ(samples(one), std::vector<uint8_t>{64});
+  // Rows that do not fit the bands are a client's error.
+  a = {.twist = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}};
+  EXPECT_THROW(adjust(row_of({1, 2}, 1), a, {}), Error);
+  // COL: Rec. 601 grey; binary at 127 and above.
+  a = {.conversion = ColourConversion::Grey};
+  EXPECT_EQ(samples(adjust(row_of({32, 96, 223}, 3), a, {})), std::vector<uint8_t>{91});
+  a = {.conversion = ColourConversion::Binary};
+  EXPECT_EQ(samples(adjust(row_of({126, 127, 100}, 1), a, {})), (std::vector<uint8_t>{0, 255, 0}));
+  // Alpha goes: the steps make new colours.
+  a = {.invert = true};
+  const Raster rgba = adjust(row_of({0, 0, 0, 7}, 4), a, {});
+  EXPECT_EQ(samples(rgba), (std::vector<uint8_t>{255, 255, 255}));
+}
+
+TEST(Adjust, SixteenBitSamplesAgainstTheirRangeOrMinmax) {
+  Raster r(4, 1, 1, SampleType::U16);
+  const uint16_t v[4] = {0, 8192, 32768, 65280};
+  std::memcpy(r.data(), v, sizeof v);
+  Adjustments a{.contrast = 2};
+  EXPECT_EQ(samples(adjust(r, a, {default_range(SampleType::U16)})),
+            (std::vector<uint8_t>{0, 63, 255, 255}));
+  // MINMAX=1:16384,49152: below is black, the middle half-way.
+  a = {.ranges = {{0, BandRange{16384, 49152}}}};
+  EXPECT_EQ(samples(adjust(r, a, {default_range(SampleType::U16)})),
+            (std::vector<uint8_t>{0, 0, 127, 255}));
+  // 12 bits in a 16-bit container: the caller's range says 4095.
+  a = {.contrast = 1.5};
+  EXPECT_EQ(samples(adjust(r, a, {BandRange{0, 4095}}))[1], 255);
+}
+
+TEST(Adjust, KeysTellAdjustmentsApart) {
+  EXPECT_EQ(Adjustments{}.key(), "");
+  EXPECT_FALSE(Adjustments{}.any());
+  const Adjustments a{.contrast = 2}, b{.gamma = 2}, c{.twist = {{1}}}, d{.twist = {{2}}};
+  EXPECT_NE(a.key(), b.key());
+  EXPECT_NE(c.key(), d.key());
+  EXPECT_NE(Adjustments{.colour_map = ColourMap::Hot}.key(),
+            Adjustments{.colour_map = ColourMap::Cold}.key());
+  EXPECT_NE((Adjustments{.ranges = {{0, {0, 10}}}}.key()),
+            (Adjustments{.ranges = {{1, {0, 10}}}}.key()));
+}
+
+}  // namespace
+}  // namespace tessera
