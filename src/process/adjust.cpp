@@ -15,11 +15,6 @@ namespace tessera {
 
 namespace {
 
-// IIP's COL=binary: grey at or above the middle of the scale is white. A
-// fixed threshold, as iipsrv's (an image whose values are all below it is
-// all black): 127, where iipsrv turns a grey ramp white.
-constexpr uint8_t kBinaryThreshold = 127;
-
 double clamp01(double v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
 
 // The colour maps, of a value in 0..1. Jet is MATLAB's (dark blue, blue,
@@ -153,7 +148,8 @@ BandRange default_range(SampleType type) noexcept {
   return {0, 255};
 }
 
-Raster adjust(const Raster& pixels, const Adjustments& a, const std::vector<BandRange>& ranges) {
+Raster adjust(const Raster& pixels, const Adjustments& a, const std::vector<BandRange>& ranges,
+              uint8_t binary_threshold) {
   const int bands = pixels.bands();
   const int colour_bands = has_alpha_band(bands) ? bands - 1 : bands;
   const SampleType type = pixels.sample_type();
@@ -228,7 +224,7 @@ Raster adjust(const Raster& pixels, const Adjustments& a, const std::vector<Band
     case ColourConversion::Grey:
       return to_gray(out);
     case ColourConversion::Binary:
-      return to_bitonal(out, kBinaryThreshold);
+      return to_bitonal(out, binary_threshold);
     case ColourConversion::None:
       break;
   }

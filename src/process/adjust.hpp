@@ -56,10 +56,13 @@ ColourMap parse_colour_map(std::string_view name) noexcept;
 // `pixels` (any sample type) adjusted: 8 bits, one band (grey, a one-row
 // twist, COL) or three. `ranges` gives each band's range before MINMAX
 // (missing bands: the sample type's). Alpha bands are dropped, as the
-// steps make new colours. Throws Error(400) when the twist does not fit the
-// image's bands.
+// steps make new colours. COL=binary makes grey at or above
+// `binary_threshold` white: iipsrv takes Otsu's threshold of the whole
+// image's grey (see otsu_threshold), not of the adjusted pixels, so that
+// CNT=0.5 darkens the picture before it is cut. Throws Error(400) when the
+// twist does not fit the image's bands.
 Raster adjust(const Raster& pixels, const Adjustments& adjustments,
-              const std::vector<BandRange>& ranges);
+              const std::vector<BandRange>& ranges, uint8_t binary_threshold = 128);
 
 // The range a band of `type` covers when nothing says otherwise: 0..2^bits-1
 // for integers (bits 8, 16 or 32), 0..1 for floats.

@@ -161,6 +161,25 @@ std::vector<BandRange> band_ranges(const ImageInfo& info, const Raster& pixels) 
   return std::vector<BandRange>(std::size_t(pixels.bands()), range);
 }
 
+// IIP's COL=binary threshold, as iipsrv picks it: Otsu's, of the grey of
+// the smallest stored level (the whole image, cheaply), so that every tile
+// and export of an image is cut at the same grey.
+// An image without a small level (a flat TIFF of many megapixels) is not
+// read whole for it: the pixels of the request stand in.
+uint8_t image_threshold(ImageSource& source, const Raster& request_pixels) {
+  constexpr uint64_t kMaxPixels = 1 << 22;
+  const ImageInfo& info = source.info();
+  if (info.levels.empty()) return otsu_threshold(to_displayable(request_pixels, info));
+  const int smallest = int(info.levels.size()) - 1;
+  const LevelInfo& level = info.levels[std::size_t(smallest)];
+  if (uint64_t(level.width) * level.height > kMaxPixels) {
+    return otsu_threshold(to_displayable(request_pixels, info));
+  }
+  const Raster small =
+      to_displayable(read_rect(source, smallest, PixelRect{0, 0, level.width, level.height}), info);
+  return otsu_threshold(small);
+}
+
 }  // namespace
 
 Raster render_raster(ImageSource& source, const Plan& plan, const RenderOptions& options) {
@@ -180,7 +199,10 @@ Raster render_raster(ImageSource& source, const Plan& plan, const RenderOptions&
     // Processing reads each band against its range: CIELAB as the sRGB it
     // shows, other samples as stored (16 bits against 0..65535, say).
     if (info.colour_space == ColourSpace::Cielab) pixels = to_displayable(std::move(pixels), info);
-    pixels = adjust(pixels, plan.adjust, band_ranges(info, pixels));
+    const uint8_t threshold = plan.adjust.conversion == ColourConversion::Binary
+                                  ? image_threshold(source, pixels)
+                                  : kBitonalThreshold;
+    pixels = adjust(pixels, plan.adjust, band_ranges(info, pixels), threshold);
   }
   pixels = to_displayable(std::move(pixels), info);
 

@@ -81,9 +81,11 @@ TEST(Adjust, StepsRunInIipsrvsOrder) {
   // Inversion before the map: inverted 0 is white in hot.
   a = {.invert = true, .colour_map = ColourMap::Hot};
   EXPECT_EQ(samples(adjust(row_of({0}, 1), a, {})), (std::vector<uint8_t>{255, 255, 255}));
-  // Contrast before black and white: 255 halved is 127, white; 128 halved black.
+  // Contrast before black and white, cut at the image's threshold (127 for
+  // iipsrv's ramp): 255 halved is 127, white; 192 halved is black.
   a = {.contrast = 0.5, .conversion = ColourConversion::Binary};
-  EXPECT_EQ(grey(a), (std::vector<uint8_t>{0, 0, 0, 0, 0, 255}));
+  EXPECT_EQ(samples(adjust(row_of(kRamp, 1), a, {}, 127)),
+            (std::vector<uint8_t>{0, 0, 0, 0, 0, 255}));
   // The twist before gamma: (0.5 * (32 + 96))/255 squared.
   a = {.twist = {{0.5, 0.5, 0}, {0, 1, 0}, {0, 0, 1}}, .gamma = 2};
   EXPECT_EQ(samples(adjust(row_of({32, 96, 223}, 3), a, {}))[0], 16);
@@ -101,11 +103,14 @@ TEST(Adjust, TwistAndConversions) {
   // Rows that do not fit the bands are a client's error.
   a = {.twist = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}};
   EXPECT_THROW(adjust(row_of({1, 2}, 1), a, {}), Error);
-  // COL: Rec. 601 grey; binary at 127 and above.
+  // COL: Rec. 601 grey; binary at the threshold given and above.
   a = {.conversion = ColourConversion::Grey};
   EXPECT_EQ(samples(adjust(row_of({32, 96, 223}, 3), a, {})), std::vector<uint8_t>{91});
   a = {.conversion = ColourConversion::Binary};
-  EXPECT_EQ(samples(adjust(row_of({126, 127, 100}, 1), a, {})), (std::vector<uint8_t>{0, 255, 0}));
+  EXPECT_EQ(samples(adjust(row_of({126, 127, 100}, 1), a, {}, 127)),
+            (std::vector<uint8_t>{0, 255, 0}));
+  EXPECT_EQ(samples(adjust(row_of({126, 127, 100}, 1), a, {}, 100)),
+            (std::vector<uint8_t>{255, 255, 255}));
   // Alpha goes: the steps make new colours.
   a = {.invert = true};
   const Raster rgba = adjust(row_of({0, 0, 0, 7}, 4), a, {});
