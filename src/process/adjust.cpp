@@ -184,38 +184,81 @@ Raster adjust(const Raster& pixels, const Adjustments& a, const std::vector<Band
                                                              : 3;
 
   Raster out = Raster::uninitialised(pixels.width(), pixels.height(), mapped_bands);
-  std::vector<double> in(static_cast<std::size_t>(colour_bands));
-  std::vector<double> mid(static_cast<std::size_t>(twisted_bands));
-  for (uint32_t y = 0; y < pixels.height(); ++y) {
-    const uint8_t* src = pixels.row(y);
-    uint8_t* dst = out.row(y);
-    for (uint32_t x = 0; x < pixels.width(); ++x) {
-      for (int b = 0; b < colour_bands; ++b) {
-        const BandRange& r = range[b];
-        const double v = sample(src, type, std::size_t(x) * bands + b);
-        in[b] = r.max > r.min ? clamp01((v - r.min) / (r.max - r.min)) : (v >= r.max ? 1 : 0);
-      }
-      if (a.twist.empty()) {
-        mid = in;
+  const auto fraction = [&](int band, double v) {
+    const BandRange& r = range[band];
+    return r.max > r.min ? clamp01((v - r.min) / (r.max - r.min)) : (v >= r.max ? 1.0 : 0.0);
+  };
+  const auto tone = [&](double v) {
+    if (a.gamma != 1) v = std::pow(v, a.gamma);
+    if (a.invert) v = 1 - v;
+    return v;
+  };
+  const bool mapped = a.colour_map != ColourMap::None && mapped_bands == 3;
+
+  // Without a twist each output sample is a function of one input sample
+  // (band k, or the first band through a colour map): a table per band, then
+  // one lookup per sample. For 16 bits the table pays when the raster has
+  // more samples than it has entries.
+  const uint64_t samples = uint64_t(pixels.width()) * pixels.height();
+  const bool tabled =
+      a.twist.empty() && (type == SampleType::U8 || (type == SampleType::U16 && samples >= 65536));
+  if (tabled) {
+    const std::size_t entries = type == SampleType::U8 ? 256 : 65536;
+    std::vector<uint8_t> table(entries * std::size_t(mapped_bands));
+    for (std::size_t v = 0; v < entries; ++v) {
+      if (mapped) {
+        const auto colour = map_colour(a.colour_map, tone(fraction(0, double(v))));
+        for (int k = 0; k < 3; ++k) table[k * entries + v] = to_byte(colour[k] * a.contrast);
       } else {
-        for (int i = 0; i < twisted_bands; ++i) {
-          double sum = 0;
-          for (int j = 0; j < colour_bands; ++j) sum += a.twist[i][j] * in[j];
-          mid[i] = std::max(sum, 0.0);
+        for (int k = 0; k < mapped_bands; ++k)
+          table[k * entries + v] = to_byte(tone(fraction(k, double(v))) * a.contrast);
+      }
+    }
+    for (uint32_t y = 0; y < pixels.height(); ++y) {
+      const uint8_t* src = pixels.row(y);
+      uint8_t* dst = out.row(y);
+      for (uint32_t x = 0; x < pixels.width(); ++x) {
+        for (int k = 0; k < mapped_bands; ++k) {
+          const std::size_t at = std::size_t(x) * bands + (mapped ? 0 : k);
+          std::size_t v = src[at];
+          if (type == SampleType::U16) {
+            uint16_t wide;
+            std::memcpy(&wide, src + at * 2, 2);
+            v = wide;
+          }
+          dst[std::size_t(x) * mapped_bands + k] = table[k * entries + v];
         }
       }
-      for (double& v : mid) {
-        if (a.gamma != 1) v = std::pow(v, a.gamma);
-        if (a.invert) v = 1 - v;
-      }
-      std::array<double, 3> colour{};
-      if (mapped_bands == 3 && a.colour_map != ColourMap::None) {
-        colour = map_colour(a.colour_map, mid[0]);
-      } else {
-        for (int b = 0; b < mapped_bands; ++b) colour[b] = mid[b];
-      }
-      for (int b = 0; b < mapped_bands; ++b) {
-        dst[std::size_t(x) * mapped_bands + b] = to_byte(colour[b] * a.contrast);
+    }
+  } else {
+    std::vector<double> in(static_cast<std::size_t>(colour_bands));
+    std::vector<double> mid(static_cast<std::size_t>(twisted_bands));
+    for (uint32_t y = 0; y < pixels.height(); ++y) {
+      const uint8_t* src = pixels.row(y);
+      uint8_t* dst = out.row(y);
+      for (uint32_t x = 0; x < pixels.width(); ++x) {
+        for (int b = 0; b < colour_bands; ++b) {
+          in[b] = fraction(b, sample(src, type, std::size_t(x) * bands + b));
+        }
+        if (a.twist.empty()) {
+          mid = in;
+        } else {
+          for (int i = 0; i < twisted_bands; ++i) {
+            double sum = 0;
+            for (int j = 0; j < colour_bands; ++j) sum += a.twist[i][j] * in[j];
+            mid[i] = std::max(sum, 0.0);
+          }
+        }
+        for (double& v : mid) v = tone(v);
+        std::array<double, 3> colour{};
+        if (mapped) {
+          colour = map_colour(a.colour_map, mid[0]);
+        } else {
+          for (int b = 0; b < mapped_bands; ++b) colour[b] = mid[b];
+        }
+        for (int b = 0; b < mapped_bands; ++b) {
+          dst[std::size_t(x) * mapped_bands + b] = to_byte(colour[b] * a.contrast);
+        }
       }
     }
   }
