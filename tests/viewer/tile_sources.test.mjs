@@ -230,3 +230,44 @@ describe('OpenSeadragon on Tessera', () => {
     });
   }
 });
+
+// OpenSeadragon's IIP tile source passes image processing on as IIP
+// commands (its `transform` option): the tiles come back processed, at
+// every level, and the view shows the source with gamma 2, then inverted,
+// then contrast 1.2 (the order iipsrv and Tessera apply them in).
+describe('OpenSeadragon IIP transforms on Tessera', () => {
+  const adjust = (image) => {
+    const data = image.data.map((v) => Math.max(0, Math.min(255, Math.floor((1 - (v / 255) ** 2) * 1.2 * 255 + 1e-7))));
+    return { width: image.width, height: image.height, data };
+  };
+  test('gamma, invert and contrast reach every tile', async () => {
+    const page = await browser.newPage();
+    const tiles = [];
+    page.on('request', (request) => {
+      if (/\/iip\?.*&JTL=/.test(request.url())) tiles.push(request.url());
+    });
+    await page.goto(`http://localhost:${host.address().port}/`);
+    const options = JSON.stringify({ transform: { gamma: 2, invert: true, contrast: 1.2 } });
+    await page.evaluate(`show(Tessera.iipTileSource('${server.url}iip', 'big.tif', ${options}))`);
+    await page.waitForFunction(() => window.viewer?.world.getItemCount() > 0 || window.openFailed);
+    assert.equal(await page.evaluate(() => window.openFailed), undefined);
+    for (const view of VIEWS) {
+      const { shown, stats } = await showView(page, view);
+      const where = `transform at 1/${view.factor}`;
+      assert.ok(stats.levels.length > 0, `${where}: no tile loaded`);
+      const { image } = await h.shoot(page, '#stage', dir);
+      const want = adjust(expected.get(view.factor));
+      const at = (v) => Math.round(v / view.factor);
+      const diff = h.meanAbsDiff(image, h.crop(want, at(shown.x), at(shown.y), image.width, image.height));
+      assert.ok(diff < 6, `${where}: mean difference ${diff.toFixed(2)}`);
+      // Not the unprocessed source, which is far from it.
+      const plain = h.meanAbsDiff(image, h.crop(expected.get(view.factor), at(shown.x), at(shown.y), image.width, image.height));
+      assert.ok(plain > 3 * diff + 20, `${where}: the unprocessed source compares as well (${plain.toFixed(2)})`);
+    }
+    const stats = await page.evaluate(() => window.viewer.tessera);
+    assert.equal(stats.tilesFailed, 0);
+    assert.ok(tiles.length > 0 && tiles.every((t) => /&GAM=2&INV&CNT=1\.2&|CNT=1\.2&GAM=2&INV&/.test(t)), tiles.slice(0, 3).join(' '));
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  });
+});
