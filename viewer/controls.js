@@ -71,6 +71,7 @@ const ICONS = {
   navigator: 'M3 5h18v14H3zM12 12h7v5h-7z',
   fullscreen: 'M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5',
   help: 'M9 9a3 3 0 1 1 4 2.8c-.7.4-1 1-1 1.7V15M12 18.5v.5',
+  adjust: 'M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM12 3v18M12 7h5M12 12h8M12 17h5',
   previous: 'M15 5l-7 7 7 7',
   next: 'M9 5l7 7-7 7',
   folder: 'M3 6h6l2 2h10v11H3z',

@@ -1,6 +1,7 @@
 // One image in a full-size viewer: toolbar, OpenSeadragon with navigator,
 // zoom indicator, scale bar, the view kept in the URL and a link to
 // download it. The view, book and embed pages are built on this.
+import { adjustPanel, adjustedTileSource, isNeutral } from './adjust-panel.js';
 import { el } from './common.js';
 import {
   bindShortcuts,
@@ -35,6 +36,8 @@ import {
  *     container when embedded in someone else's page)
  *   toolbarStart, after: extra elements after the title / below the image
  *   shortcuts, help: extra key handlers and their help rows
+ *   adjust: { iip, id } for an image of this server: a panel of contrast,
+ *     gamma, inversion and colour maps, done by the server through IIP
  */
 export function mountImageViewer(container, options = {}) {
   const state = { metresPerPixel: options.metresPerPixel || 0, opened: false };
@@ -61,7 +64,10 @@ export function mountImageViewer(container, options = {}) {
   });
 
   const root = el('div', { class: 'tv' });
-  const openHelp = helpDialog(root, options.help || []);
+  const openHelp = helpDialog(root, [
+    ...(options.adjust ? [['a', 'Image adjustments: contrast, gamma, invert, colour map']] : []),
+    ...(options.help || []),
+  ]);
   let viewer = null;
   const current = () => viewer;
 
@@ -110,7 +116,38 @@ export function mountImageViewer(container, options = {}) {
       : null,
     button({ label: 'Keyboard shortcuts', icon: 'help', shortcut: '?', onClick: () => openHelp() }),
   );
-  root.append(bar, el('div', { class: 'tv-stage' }, stage, scale), ...(options.after || []));
+  // Adjustments: the same image through IIP with the server's processing,
+  // put in the place of the plain one so that the view stays where it is.
+  let panel = null;
+  let adjustButton = null;
+  if (options.adjust) {
+    panel = adjustPanel((adjustments) => {
+      const tileSource = isNeutral(adjustments)
+        ? options.tileSource
+        : adjustedTileSource(options.adjust.iip, options.adjust.id, adjustments);
+      // OpenSeadragon goes home when the world holds one image again.
+      const bounds = viewer.viewport.getBounds(true);
+      viewer.addTiledImage({
+        tileSource,
+        index: 0,
+        replace: true,
+        success: () => viewer.viewport.fitBounds(bounds, true),
+      });
+      root.dataset.adjusted = String(!isNeutral(adjustments));
+    });
+    adjustButton = button({
+      label: 'Adjust the image',
+      icon: 'adjust',
+      shortcut: 'a',
+      pressed: false,
+      onClick: () => {
+        panel.hidden = !panel.hidden;
+        adjustButton.setAttribute('aria-pressed', String(!panel.hidden));
+      },
+    });
+    bar.querySelector('.tv-group').append(adjustButton);
+  }
+  root.append(bar, el('div', { class: 'tv-stage' }, stage, scale, panel), ...(options.after || []));
   container.append(root);
 
   viewer = createOsd(stage, { tileSources: options.tileSource || null });
@@ -173,6 +210,7 @@ export function mountImageViewer(container, options = {}) {
       onNavigator: () => setNavigator(),
       onHelp: () => openHelp(),
     }),
+    ...(adjustButton ? { a: () => adjustButton.click() } : {}),
     ...(options.shortcuts || {}),
   });
 

@@ -20,6 +20,7 @@ if (config.id) {
     metresPerPixel: config.dpi ? 0.0254 / config.dpi[0] : 0,
     backHref: galleryOf(config.id),
     manifestHref: siteUrl(`iiif/manifest/${encodeId(config.id)}`),
+    adjust: { iip: siteUrl('iip'), id: config.id },
   };
 } else if (external) {
   const base = external.replace(/\/info\.json$/, '').replace(/\/$/, '');

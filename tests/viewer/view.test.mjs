@@ -262,6 +262,61 @@ describe('the viewer', () => {
     await page.close();
   });
 
+  test('the adjustments panel has the server invert and dim the tiles, and Reset undoes it', async () => {
+    const page = await open('view/big.tif');
+    await h.waitForTiles(page);
+    await page.keyboard.press('n'); // the navigator would cover a corner
+    const stage = await stageSize(page);
+    const region = { x: 300, y: 200, w: stage.width, h: stage.height };
+    await showHash(page, `#${region.x},${region.y},${region.w},${region.h},0`, '100%');
+    const tiles = [];
+    page.on('request', (request) => {
+      if (/\/iip\?FIF=big\.tif&.*JTL=/.test(request.url())) tiles.push(request.url());
+    });
+    assert.equal(await page.isVisible('.tv-adjust'), false);
+    await page.keyboard.press('a');
+    assert.equal(await page.isVisible('.tv-adjust'), true);
+    await page.check('.tv-adjust input[type=checkbox]');
+    await page.$eval('.tv-adjust input[aria-label=Contrast]', (input) => {
+      input.value = '0.8';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    const iipShown = () =>
+      page.waitForFunction(() => {
+        const item = window.tessera.viewer.world.getItemAt(0);
+        return item && item.source instanceof OpenSeadragon.IIPTileSource && window.tessera.viewer.world.getItemCount() === 1;
+      });
+    await iipShown();
+    // The panel would cover a corner of the view. (Focus is in the panel, where
+    // keys belong to its controls: the button closes it.)
+    await page.click('button[aria-label="Adjust the image"]');
+    assert.equal(await page.isVisible('.tv-adjust'), false);
+    await h.waitForTiles(page);
+    const at = await page.evaluate(() => window.tessera.region());
+    const { image } = await h.shoot(page, '.tv-osd', dir);
+    const want = h.crop(source, Math.round(at.x), Math.round(at.y), image.width, image.height);
+    const processed = { ...want, data: want.data.map((v) => Math.floor((1 - v / 255) * 0.8 * 255 + 1e-7)) };
+    const diff = h.meanAbsDiff(image, processed);
+    assert.ok(diff < 6, `mean difference ${diff.toFixed(2)} from the inverted source`);
+    assert.ok(h.meanAbsDiff(image, want) > 3 * diff + 20, 'the view is not processed');
+    assert.ok(tiles.length > 0 && tiles.every((t) => /&CNT=0\.8&INV&/.test(t)), tiles.slice(0, 2).join(' '));
+    // The view stayed where it was.
+    assert.ok(Math.abs(at.x - region.x) <= 1 && Math.abs(at.w - region.w) <= 1, JSON.stringify(at));
+
+    await page.click('button[aria-label="Adjust the image"]');
+    await page.click('.tv-adjust button');
+    await page.click('button[aria-label="Adjust the image"]');
+    await page.waitForFunction(() => {
+      const item = window.tessera.viewer.world.getItemAt(0);
+      return item && !(item.source instanceof OpenSeadragon.IIPTileSource) && window.tessera.viewer.world.getItemCount() === 1;
+    });
+    await h.waitForTiles(page);
+    const back = await h.shoot(page, '.tv-osd', dir);
+    assert.ok(h.meanAbsDiff(back.image, want) < 6, 'Reset did not bring the plain image back');
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  });
+
   test('opens an image of any IIIF server from its info.json URL', async () => {
     const info = `${server.url}iiif/3/measured.tif/info.json`;
     const page = await open(`view?iiif=${encodeURIComponent(info)}`);
