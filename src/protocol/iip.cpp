@@ -22,8 +22,7 @@ constexpr uint32_t kMaxSize = 999'999'999;
 constexpr size_t kMaxObjects = 64;
 
 // The commands that change pixels which Tessera does not do yet.
-constexpr std::array<std::string_view, 5> kUnimplementedCommands = {"SHD", "CNV", "PFL", "SPECTRA",
-                                                                    "ICC"};
+constexpr std::array<std::string_view, 4> kUnimplementedCommands = {"SHD", "CNV", "SPECTRA", "ICC"};
 
 // OBJ names that describe the image, and so need one.
 constexpr std::array<std::string_view, 13> kImageObjects = {
@@ -240,6 +239,23 @@ void set_action(IipRequest& request, const Token& token) {
   } else if (token.name == "CVT") {
     request.action = IipRequest::Action::Convert;
     request.format = parse_cvt_format(v);
+  } else if (token.name == "PFL") {
+    // r:x1,y1-x2,y2
+    constexpr std::string_view hint = "resolution:x1,y1-x2,y2";
+    const std::size_t colon = v.find(':'), dash = v.find('-');
+    if (colon == std::string::npos || dash == std::string::npos || dash < colon) {
+      invalid(token.name, v, hint);
+    }
+    const std::string_view value(v);
+    const auto from = split_all(value.substr(colon + 1, dash - colon - 1), ',');
+    const auto to = split_all(value.substr(dash + 1), ',');
+    if (from.size() != 2 || to.size() != 2) invalid(token.name, v, hint);
+    request.action = IipRequest::Action::Profile;
+    request.resolution = int(parse_index(token.name, v, value.substr(0, colon), hint));
+    request.line_x1 = parse_index(token.name, v, from[0], hint);
+    request.line_y1 = parse_index(token.name, v, from[1], hint);
+    request.line_x2 = parse_index(token.name, v, to[0], hint);
+    request.line_y2 = parse_index(token.name, v, to[1], hint);
   } else {
     request.action = token.name == "DEEPZOOM"  ? IipRequest::Action::DeepZoom
                      : token.name == "ZOOMIFY" ? IipRequest::Action::Zoomify
@@ -339,7 +355,8 @@ bool parse_processing(IipRequest& request, const std::string& name, const std::s
 
 bool is_action(std::string_view name) {
   return name == "JTL" || name == "PTL" || name == "WTL" || name == "JTLS" || name == "TIL" ||
-         name == "CVT" || name == "DEEPZOOM" || name == "ZOOMIFY" || name == "IIIF";
+         name == "CVT" || name == "DEEPZOOM" || name == "ZOOMIFY" || name == "IIIF" ||
+         name == "PFL";
 }
 
 }  // namespace
@@ -648,6 +665,50 @@ const ProtocolLevel& level_for(const std::vector<ProtocolLevel>& levels, int res
   }
   return levels[size_t(resolution)];
 }
+
+}  // namespace
+
+IipProfileLine iip_profile_line(const IipRequest& request,
+                                const std::vector<ProtocolLevel>& levels) {
+  if (request.action != IipRequest::Action::Profile) throw Error(500, "not an IIP PFL request");
+  const ProtocolLevel& level = level_for(levels, request.resolution);
+  const int64_t x1 = request.line_x1, y1 = request.line_y1;
+  const int64_t x2 = request.line_x2, y2 = request.line_y2;
+  for (const auto& [x, y] : {std::pair{x1, y1}, std::pair{x2, y2}}) {
+    if (x >= level.width || y >= level.height) {
+      bad_request(fmt::format("PFL line {},{}-{},{} leaves resolution {}, which is {}x{}", x1, y1,
+                              x2, y2, request.resolution, level.width, level.height));
+    }
+  }
+  IipProfileLine line;
+  line.level = &level;
+  const int64_t dx = x2 - x1, dy = y2 - y1;
+  const int64_t steps = std::max(std::abs(dx), std::abs(dy));
+  if (steps == 0) {
+    line.points.emplace_back(uint32_t(x1), uint32_t(y1));
+    return line;
+  }
+  line.points.reserve(std::size_t(steps));
+  for (int64_t i = 0; i < steps; ++i) {
+    const auto along = [&](int64_t start, int64_t delta) {
+      return uint32_t(start + int64_t(std::floor(double(i * delta) / double(steps) + 0.5)));
+    };
+    line.points.emplace_back(along(x1, dx), along(y1, dy));
+  }
+  return line;
+}
+
+std::string format_iip_profile(const std::vector<double>& samples) {
+  std::string out = "{\n\t\"profile\": [";
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (i > 0) out += ',';
+    out += fmt::format("{}", samples[i]);
+  }
+  out += "]\n}";
+  return out;
+}
+
+namespace {
 
 Query tile_query(const ImageInfo& info, const ProtocolLevel& level, int resolution, uint64_t index,
                  uint32_t tw, uint32_t th, const IipRequest& request) {

@@ -32,7 +32,8 @@
 //     when the request asks for nothing.
 //   - require_implemented(request) throws Error(501) naming the image-
 //     processing commands Tessera does not do (SHD, CNV, PFL, SPECTRA,
-//     GAM=log, CNT=eq) that an image request uses. CNT, GAM, INV, CMP, CTW,
+//     GAM=log, CNT=eq) that an image request uses.
+//   - Action::Profile (PFL): iip_profile_line, then format_iip_profile. CNT, GAM, INV, CMP, CTW,
 //     MINMAX and COL are parsed into IipRequest::adjust (process/adjust.hpp);
 //     a malformed value is Error(400), where iipsrv reads it as 0 or ignores it.
 //   - no action: describe_iip_obj(request.objects, info, options,
@@ -80,6 +81,7 @@ struct IipRequest {
     DeepZoom,  // DeepZoom=path: path goes to parse_deepzoom
     Zoomify,   // Zoomify=path: path goes to parse_zoomify
     Iiif,      // IIIF=path: path goes to parse_iiif
+    Profile,   // PFL: the samples along a line, as JSON
   };
 
   std::string fif;       // percent-decoded, otherwise exactly as sent
@@ -95,6 +97,8 @@ struct IipRequest {
   uint32_t tile = 0;             // Tile: index ty * tiles_across + tx; Tiles: first
   uint32_t last_tile = 0;        // Tiles: last
   std::string path;              // DeepZoom, Zoomify, Iiif: the value, still percent-encoded
+  // Profile: PFL=r:x1,y1-x2,y2, a line in the pixels of resolution r.
+  uint32_t line_x1 = 0, line_y1 = 0, line_x2 = 0, line_y2 = 0;
 
   uint32_t width = 0;   // WID; 0 when not given
   uint32_t height = 0;  // HEI; 0 when not given
@@ -182,6 +186,22 @@ struct IipTilTile {
 };
 std::vector<IipTilTile> iip_til_tiles(const IipRequest& request, const ImageInfo& info,
                                       const IipOptions& options = {});
+
+// PFL: the points of the request's line in the pixels of its resolution,
+// from (x1, y1) towards (x2, y2), the end left out as iipsrv does: a step of
+// one pixel along the longer axis, the other rounded to the nearest pixel;
+// one point when both ends are the same. Throws Error(404) for a resolution
+// the image does not have and Error(400) for a line that leaves it.
+struct IipProfileLine {
+  const ProtocolLevel* level = nullptr;  // of iip_levels(info, options)
+  std::vector<std::pair<uint32_t, uint32_t>> points;
+};
+IipProfileLine iip_profile_line(const IipRequest& request,
+                                const std::vector<ProtocolLevel>& levels);
+
+// The reply to PFL: {"profile": [...]} with each point's samples in band
+// order, as iipsrv writes it (a tab before the key, one line of values).
+std::string format_iip_profile(const std::vector<double>& samples);
 
 // One TIL tile in IIP's framing: "Tile,<r>,<n>,0/<len + 8>:", the IIP
 // compression type (2: JPEG) and FlashPix sub-type as 4 bytes each, the JPEG

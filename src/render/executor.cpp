@@ -252,4 +252,55 @@ std::string render_image(ImageSource& source, const Plan& plan, const RenderOpti
   return encode_image(pixels, plan.format, encode);
 }
 
+std::vector<double> sample_points(ImageSource& source, int level,
+                                  std::span<const std::pair<uint32_t, uint32_t>> points) {
+  if (points.empty()) return {};
+  const LevelInfo& info = source.info().levels.at(level);
+  uint32_t x0 = points.front().first, y0 = points.front().second, x1 = x0, y1 = y0;
+  for (const auto& [x, y] : points) {
+    if (x >= info.width || y >= info.height) bad_request("a profile point lies outside the image");
+    x0 = std::min(x0, x), x1 = std::max(x1, x);
+    y0 = std::min(y0, y), y1 = std::max(y1, y);
+  }
+  const uint64_t area = uint64_t(x1 - x0 + 1) * (y1 - y0 + 1);
+  if (area > (uint64_t{1} << 24)) {
+    bad_request(fmt::format("a profile across {}x{} pixels is too large; at most 16 megapixels",
+                            x1 - x0 + 1, y1 - y0 + 1));
+  }
+  const Raster box = read_rect(source, level, PixelRect{x0, y0, x1 - x0 + 1, y1 - y0 + 1});
+  const int bands = box.bands();
+  const std::size_t size = bytes_per_sample(box.sample_type());
+  std::vector<double> out;
+  out.reserve(points.size() * std::size_t(bands));
+  for (const auto& [x, y] : points) {
+    const uint8_t* at = box.row(y - y0) + std::size_t(x - x0) * bands * size;
+    for (int b = 0; b < bands; ++b, at += size) {
+      switch (box.sample_type()) {
+        case SampleType::U8:
+          out.push_back(*at);
+          break;
+        case SampleType::U16: {
+          uint16_t v;
+          std::memcpy(&v, at, 2);
+          out.push_back(v);
+          break;
+        }
+        case SampleType::U32: {
+          uint32_t v;
+          std::memcpy(&v, at, 4);
+          out.push_back(v);
+          break;
+        }
+        case SampleType::F32: {
+          float v;
+          std::memcpy(&v, at, 4);
+          out.push_back(std::isfinite(v) ? v : 0.0);
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace tessera

@@ -3,7 +3,11 @@
 // assembles them, and applies the IIIF steps in the specification's order —
 // region, size, rotation (mirror first), quality — then encodes.
 
+#include <cstdint>
+#include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "encode/encoder.hpp"
 #include "image/image_source.hpp"
@@ -28,5 +32,13 @@ Raster render_raster(ImageSource& source, const Plan& plan, const RenderOptions&
 // The encoded bytes of the plan's output in the plan's format: the stored
 // tile's own bytes when options.passthrough allows, else decoded and encoded.
 std::string render_image(ImageSource& source, const Plan& plan, const RenderOptions& options);
+
+// The samples of stored level `level` at `points` (that level's pixels),
+// every band of each point in turn, as stored (16-bit values as they are):
+// what IIP's PFL reports. The rectangle holding the points is read, and may
+// be no larger than 16 megapixels (Error(400)); a horizontal or vertical
+// line is a strip.
+std::vector<double> sample_points(ImageSource& source, int level,
+                                  std::span<const std::pair<uint32_t, uint32_t>> points);
 
 }  // namespace tessera

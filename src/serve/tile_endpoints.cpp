@@ -2,8 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
+#include <vector>
 
+#include "cache/image_cache.hpp"
+#include "cache/tile_cache.hpp"
 #include "common/error.hpp"
 #include "protocol/deepzoom.hpp"
 #include "protocol/iip.hpp"
@@ -38,6 +43,37 @@ IipOptions iip_options(const Config& config) {
   options.max_cvt = config.max_cvt;
   options.allow_upscaling = config.allow_upscaling;
   return options;
+}
+
+// PFL: the stored samples along a line of one IIP resolution, as JSON. A
+// resolution below the smallest stored level (iipsrv's virtual ones) is
+// read from that level at the nearest pixel.
+Response iip_profile(const IipRequest& iip, const OpenedImage& image, const ImageInfo& info,
+                     const IipOptions& options, const ServeContext& context) {
+  if (info.levels.empty()) throw Error(500, "the image has no levels");
+  const std::vector<ProtocolLevel> levels = iip_levels(info, options);
+  IipProfileLine line = iip_profile_line(iip, levels);
+  int stored = int(info.levels.size()) - 1;
+  for (std::size_t i = 0; i < info.levels.size(); ++i) {
+    const double scale = info.levels[i].scale > 0 ? info.levels[i].scale : 1.0;
+    if (std::abs(scale - line.level->scale) < 1e-9) stored = int(i);
+  }
+  const LevelInfo& level = info.levels[std::size_t(stored)];
+  const double ratio =
+      line.level->scale / (level.scale > 0 ? level.scale : 1.0);  // > 1: a virtual level
+  if (ratio != 1.0) {
+    for (auto& [x, y] : line.points) {
+      x = std::min(uint32_t(std::floor(x * ratio)), level.width - 1);
+      y = std::min(uint32_t(std::floor(y * ratio)), level.height - 1);
+    }
+  }
+  if (context.memory_only) throw NeedsWorker{};
+  ImageLease lease = context.images.acquire(image.file, image.identity);
+  CachingSource source(lease.source(), lease.identity(), context.tiles);
+  Response response = make_response(
+      200, format_iip_profile(sample_points(source, stored, line.points)), "application/json");
+  set_last_modified(response, image);
+  return response;
 }
 
 }  // namespace
@@ -131,6 +167,8 @@ Response handle_iip(const Request& request, const ServeContext& context) {
       set_last_modified(response, image);
       return response;
     }
+    case IipRequest::Action::Profile:
+      return iip_profile(iip, image, info, options, context);
     default:
       throw Error(500, "unhandled IIP action");
   }

@@ -510,6 +510,30 @@ TEST_F(Differential, ImageProcessingAgrees) {
   EXPECT_EQ(tessera("FIF=pattern.tif&SHD=30,30&JTL=2,5").status, 501);
 }
 
+// PFL: the samples along a horizontal or vertical line come back as the
+// same JSON, byte for byte: 8-bit, 16-bit and grey images, at full size and
+// at a smaller stored resolution, across tile boundaries.
+TEST_F(Differential, ProfilesAgree) {
+  for (const std::string fif : {"sub/deflate.tiff", "u16.tif", "grey.tif", "pattern.tif"}) {
+    for (const std::string line :
+         {"2:0,300-999,300", "2:700,0-700,699", "2:250,250-260,250", "1:3,10-3,340", "2:5,5-5,5"}) {
+      SCOPED_TRACE(fif + " PFL=" + line);
+      const HttpResult a = iipsrv("FIF=" + fif + "&PFL=" + line);
+      const HttpResult b = tessera("FIF=" + fif + "&PFL=" + line);
+      EXPECT_EQ(a.status, 200);
+      EXPECT_EQ(b.status, 200) << b.body;
+      EXPECT_EQ(b.header("content-type"), "application/json");
+      EXPECT_EQ(a.header("content-type"), b.header("content-type"));
+      EXPECT_EQ(a.body, b.body);
+    }
+  }
+  // A line that leaves the image: iipsrv answers with its HTML home page,
+  // Tessera with the reason.
+  const HttpResult outside = tessera("FIF=pattern.tif&PFL=2:900,0-1200,0");
+  EXPECT_EQ(outside.status, 400);
+  EXPECT_EQ(outside.body, "PFL line 900,0-1200,0 leaves resolution 2, which is 1000x700\n");
+}
+
 TEST_F(Differential, JtlAndTilTilesAgree) {
   {
     for (const std::string& fif : kImages) {

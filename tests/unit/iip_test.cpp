@@ -389,7 +389,7 @@ TEST(IipParse, MalformedProcessingValuesAnswer400) {
 }
 
 TEST(IipParse, ProcessingNotDoneIsRecordedForA501) {
-  for (const char* name : {"SHD", "CNV", "PFL", "SPECTRA"}) {
+  for (const char* name : {"SHD", "CNV", "SPECTRA"}) {
     const IipRequest r = parse_iip(std::string("FIF=a&") + name + "=2&JTL=0,0");
     EXPECT_EQ(r.unimplemented, std::vector<std::string>{name}) << name;
     EXPECT_TRUE(r.errors.empty()) << name;
@@ -402,10 +402,42 @@ TEST(IipParse, ProcessingNotDoneIsRecordedForA501) {
   // OBJ replies are not changed by them.
   r = parse_iip("FIF=a&SHD=2&OBJ=Max-size");
   EXPECT_EQ(status_of([&] { require_implemented(r); }), 200);
-  // A profile or spectrum is itself the request.
-  r = parse_iip("FIF=a&PFL=0:0,0-1,1");
+  // A spectrum is itself the request.
+  r = parse_iip("FIF=a&SPECTRA=0:0,0");
   EXPECT_TRUE(r.errors.empty());
   EXPECT_EQ(status_of([&] { require_implemented(r); }), 501);
+}
+
+TEST(IipParse, ProfileLines) {
+  IipRequest r = parse_iip("FIF=a&PFL=2:10,5-14,5");
+  EXPECT_EQ(r.action, Action::Profile);
+  EXPECT_EQ(r.resolution, 2);
+  EXPECT_EQ(status_of([&] { require_implemented(r); }), 200);
+  const std::vector<ProtocolLevel> levels = {{10, 8, 4}, {20, 15, 2}, {40, 30, 1}};
+  using Points = std::vector<std::pair<uint32_t, uint32_t>>;
+  // Horizontal and vertical as iipsrv: the end left out.
+  EXPECT_EQ(iip_profile_line(r, levels).points, (Points{{10, 5}, {11, 5}, {12, 5}, {13, 5}}));
+  EXPECT_EQ(iip_profile_line(r, levels).level, &levels[2]);
+  r = parse_iip("FIF=a&PFL=1:3,0-3,3");
+  EXPECT_EQ(iip_profile_line(r, levels).points, (Points{{3, 0}, {3, 1}, {3, 2}}));
+  // Any other line, a step of one pixel along its longer axis; one point.
+  r = parse_iip("FIF=a&PFL=2:0,0-4,2");
+  EXPECT_EQ(iip_profile_line(r, levels).points, (Points{{0, 0}, {1, 1}, {2, 1}, {3, 2}}));
+  r = parse_iip("FIF=a&PFL=2:5,5-2,5");
+  EXPECT_EQ(iip_profile_line(r, levels).points, (Points{{5, 5}, {4, 5}, {3, 5}}));
+  r = parse_iip("FIF=a&PFL=0:7,7-7,7");
+  EXPECT_EQ(iip_profile_line(r, levels).points, (Points{{7, 7}}));
+  // Out of the resolution, or no such resolution.
+  r = parse_iip("FIF=a&PFL=0:0,0-10,0");
+  EXPECT_EQ(reason_of([&] { iip_profile_line(r, levels); }),
+            "PFL line 0,0-10,0 leaves resolution 0, which is 10x8");
+  r = parse_iip("FIF=a&PFL=3:0,0-1,0");
+  EXPECT_EQ(status_of([&] { iip_profile_line(r, levels); }), 404);
+  for (const char* bad : {"PFL=abc", "PFL=0:1,2", "PFL=0:1,2-3", "PFL=0:-1,0-2,0", "PFL=x:1,1-2,2",
+                          "PFL=0-1,1:2,2"}) {
+    EXPECT_EQ(status_of([&] { parse_iip(std::string("FIF=a&") + bad); }), 400) << bad;
+  }
+  EXPECT_EQ(format_iip_profile({0, 256, 65535, 0.25}), "{\n\t\"profile\": [0,256,65535,0.25]\n}");
 }
 
 TEST(IipParse, OtherProtocolsInTheQueryString) {
