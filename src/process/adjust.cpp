@@ -76,7 +76,7 @@ uint8_t to_byte(double v) {
 }  // namespace
 
 bool Adjustments::any() const noexcept {
-  return !ranges.empty() || !twist.empty() || gamma != 1 || invert ||
+  return !ranges.empty() || shading.has_value() || !twist.empty() || gamma != 1 || invert ||
          colour_map != ColourMap::None || contrast != 1 || conversion != ColourConversion::None;
 }
 
@@ -86,6 +86,7 @@ std::string Adjustments::key() const {
                                 int(conversion));
   for (const auto& [band, range] : ranges)
     out += fmt::format("r{}:{},{}", band, range.min, range.max);
+  if (shading) out += fmt::format("s{},{}", shading->azimuth, shading->altitude);
   for (const auto& row : twist) {
     out += 't';
     for (const double v : row) out += fmt::format("{},", v);
@@ -161,16 +162,31 @@ Raster adjust(const Raster& pixels, const Adjustments& a, const std::vector<Band
     if (band >= 0 && band < colour_bands) range[band] = r;
   }
 
-  int twisted_bands = colour_bands;
+  // Shading makes one band of the normal map's three.
+  if (a.shading && colour_bands != 3) {
+    bad_request(
+        fmt::format("SHD needs a normal map of three bands; this image has {}", colour_bands));
+  }
+  const int shaded_bands = a.shading ? 1 : colour_bands;
+  double light[3] = {0, 0, 0};
+  if (a.shading) {
+    constexpr double kRadians = 3.14159265358979323846 / 180;
+    const double az = a.shading->azimuth * kRadians, alt = a.shading->altitude * kRadians;
+    light[0] = -std::sin(az), light[1] = -std::cos(az), light[2] = std::sin(alt);
+    const double norm = std::sqrt(light[0] * light[0] + light[1] * light[1] + light[2] * light[2]);
+    for (double& c : light) c /= norm;
+  }
+
+  int twisted_bands = shaded_bands;
   if (!a.twist.empty()) {
     if (a.twist.size() != 1 && a.twist.size() != 3) {
       bad_request(fmt::format("CTW has {} rows; a colour twist makes 1 band (grey) or 3 (RGB)",
                               a.twist.size()));
     }
     for (const auto& row : a.twist) {
-      if (int(row.size()) != colour_bands) {
+      if (int(row.size()) != shaded_bands) {
         bad_request(fmt::format("CTW rows have {} entries; this image has {} band{}", row.size(),
-                                colour_bands, colour_bands == 1 ? "" : "s"));
+                                shaded_bands, shaded_bands == 1 ? "" : "s"));
       }
     }
     twisted_bands = int(a.twist.size());
@@ -200,8 +216,8 @@ Raster adjust(const Raster& pixels, const Adjustments& a, const std::vector<Band
   // one lookup per sample. For 16 bits the table pays when the raster has
   // more samples than it has entries.
   const uint64_t samples = uint64_t(pixels.width()) * pixels.height();
-  const bool tabled =
-      a.twist.empty() && (type == SampleType::U8 || (type == SampleType::U16 && samples >= 65536));
+  const bool tabled = a.twist.empty() && !a.shading &&
+                      (type == SampleType::U8 || (type == SampleType::U16 && samples >= 65536));
   if (tabled) {
     const std::size_t entries = type == SampleType::U8 ? 256 : 65536;
     std::vector<uint8_t> table(entries * std::size_t(mapped_bands));
@@ -232,6 +248,7 @@ Raster adjust(const Raster& pixels, const Adjustments& a, const std::vector<Band
     }
   } else {
     std::vector<double> in(static_cast<std::size_t>(colour_bands));
+    std::vector<double> shaded(1);
     std::vector<double> mid(static_cast<std::size_t>(twisted_bands));
     for (uint32_t y = 0; y < pixels.height(); ++y) {
       const uint8_t* src = pixels.row(y);
@@ -240,12 +257,25 @@ Raster adjust(const Raster& pixels, const Adjustments& a, const std::vector<Band
         for (int b = 0; b < colour_bands; ++b) {
           in[b] = fraction(b, sample(src, type, std::size_t(x) * bands + b));
         }
+        if (a.shading) {
+          // The normal: 8-bit samples less 128, as iipsrv; others -1..1.
+          double n[3], length = 0;
+          for (int b = 0; b < 3; ++b) {
+            n[b] = type == SampleType::U8 ? src[std::size_t(x) * bands + b] - 128.0 : 2 * in[b] - 1;
+            length += n[b] * n[b];
+          }
+          const double dot =
+              length > 0 ? (light[0] * n[0] + light[1] * n[1] + light[2] * n[2]) / std::sqrt(length)
+                         : 0;
+          shaded[0] = std::max(0.0, 0.5 * dot);
+        }
+        const std::vector<double>& values = a.shading ? shaded : in;
         if (a.twist.empty()) {
-          mid = in;
+          mid = values;
         } else {
           for (int i = 0; i < twisted_bands; ++i) {
             double sum = 0;
-            for (int j = 0; j < colour_bands; ++j) sum += a.twist[i][j] * in[j];
+            for (int j = 0; j < shaded_bands; ++j) sum += a.twist[i][j] * values[j];
             mid[i] = std::max(sum, 0.0);
           }
         }

@@ -22,7 +22,7 @@ constexpr uint32_t kMaxSize = 999'999'999;
 constexpr size_t kMaxObjects = 64;
 
 // The commands that change pixels which Tessera does not do yet.
-constexpr std::array<std::string_view, 4> kUnimplementedCommands = {"SHD", "CNV", "SPECTRA", "ICC"};
+constexpr std::array<std::string_view, 3> kUnimplementedCommands = {"CNV", "SPECTRA", "ICC"};
 
 // OBJ names that describe the image, and so need one.
 constexpr std::array<std::string_view, 13> kImageObjects = {
@@ -336,6 +336,16 @@ bool parse_processing(IipRequest& request, const std::string& name, const std::s
     request.adjust.colour_map = map;
   } else if (name == "MINMAX") {
     parse_minmax(request, v);
+  } else if (name == "SHD") {
+    // SHD=azimuth,altitude in degrees.
+    constexpr std::string_view hint = "azimuth,altitude in degrees, the altitude from -90 to 90";
+    const auto fields = split_all(v, ',');
+    if (fields.size() != 2) invalid(name, v, hint);
+    const auto azimuth = parse_number(fields[0]), altitude = parse_number(fields[1]);
+    if (!azimuth || !altitude || std::abs(*altitude) > 90 || std::abs(*azimuth) > 3600) {
+      invalid(name, v, hint);
+    }
+    request.adjust.shading = Shading{*azimuth, *altitude};
   } else if (name == "CTW") {
     parse_twist(request, v);
   } else if (name == "COL") {
@@ -489,7 +499,7 @@ namespace {
 
 const char* kOptionalCommands =
     "IIP-opt-comm:CVT QLT JTL JTLS PTL WTL TIL WID HEI RGN ROT SDS LYR CNT GAM INV CMP CTW "
-    "MINMAX COL";
+    "MINMAX COL SHD PFL";
 const char* kOptionalObjects =
     "IIP-opt-obj:Horizontal-views Vertical-views Tile-size Bits-per-channel "
     "Min-Max-sample-values Resolutions";

@@ -31,11 +31,11 @@
 //     given ("1 3 " with no argument for an image command), and "2 1 QUERY"
 //     when the request asks for nothing.
 //   - require_implemented(request) throws Error(501) naming the image-
-//     processing commands Tessera does not do (SHD, CNV, PFL, SPECTRA,
-//     GAM=log, CNT=eq) that an image request uses.
-//   - Action::Profile (PFL): iip_profile_line, then format_iip_profile. CNT, GAM, INV, CMP, CTW,
-//     MINMAX and COL are parsed into IipRequest::adjust (process/adjust.hpp);
+//     processing commands Tessera does not do (CNV, SPECTRA, GAM=log,
+//     CNT=eq) that an image request uses. CNT, GAM, INV, CMP, CTW, MINMAX,
+//     COL and SHD are parsed into IipRequest::adjust (process/adjust.hpp);
 //     a malformed value is Error(400), where iipsrv reads it as 0 or ignores it.
+//   - Action::Profile (PFL): iip_profile_line, then format_iip_profile.
 //   - no action: describe_iip_obj(request.objects, info, options,
 //     request.rotation).
 //   - Action::Tile: iip_tile_query; Action::Tiles: iip_til_tiles, each tile
@@ -109,10 +109,10 @@ struct IipRequest {
   int view_x = 0;         // SDS: horizontal and vertical view angles of an
   int view_y = 90;        // image sequence (a single image has 0, 90 only)
 
-  // CNT, GAM, INV, CMP, CTW, MINMAX, COL: applied to tiles and CVT alike.
+  // CNT, GAM, INV, CMP, CTW, MINMAX, COL, SHD: applied to tiles and CVT alike.
   Adjustments adjust;
-  // Image-processing commands present that Tessera does not do (SHD, CNV,
-  // PFL, SPECTRA, GAM=log, CNT=eq), in order.
+  // Image-processing commands present that Tessera does not do (CNV,
+  // SPECTRA, GAM=log, CNT=eq), in order.
   std::vector<std::string> unimplemented;
   // What to reply instead of anything else, in order; see above.
   std::vector<IipError> errors;

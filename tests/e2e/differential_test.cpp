@@ -151,6 +151,22 @@ class Differential : public ::testing::Test {
     run_command({"vips", "cast", (tree_->dir / "u16f.v").string(), (tree_->dir / "u16.v").string(),
                  "ushort"});
     make_pyramid(tree_->dir / "u16.v", tree_->root / "u16.tif", 256, {"--compression", "deflate"});
+    // A normal map, for hillshading: the normals of a bumpy surface.
+    Raster normals(1000, 700, 3);
+    for (uint32_t y = 0; y < normals.height(); ++y) {
+      for (uint32_t x = 0; x < normals.width(); ++x) {
+        const double gx = 0.8 * std::cos(x / 40.0) * std::cos(y / 55.0);
+        const double gy = -0.6 * std::sin(x / 40.0) * std::sin(y / 55.0);
+        const double length = std::sqrt(gx * gx + gy * gy + 1);
+        const double n[3] = {-gx / length, -gy / length, 1 / length};
+        for (int b = 0; b < 3; ++b) {
+          normals.row(y)[x * 3 + b] = uint8_t(std::lround((n[b] + 1) / 2 * 255));
+        }
+      }
+    }
+    write_pnm(tree_->dir / "normals.ppm", normals);
+    make_pyramid(tree_->dir / "normals.ppm", tree_->root / "normals.tif", 256,
+                 {"--compression", "deflate"});
     run_command({"vips", "tiffsave", (tree_->dir / "pattern.ppm").string(),
                  (tree_->root / "flat.tif").string(), "--tile", "--tile-width", "256",
                  "--tile-height", "256", "--compression", "deflate"});
@@ -502,12 +518,21 @@ TEST_F(Differential, ImageProcessingAgrees) {
     }
     EXPECT_LE(differ, std::size_t(ia.width()) * ia.height() / 50) << fif;
   }
+  // Hillshading of a normal map, from several directions and heights, then
+  // the other steps.
+  for (const std::string step : {"SHD=0,90", "SHD=30,45", "SHD=135,20", "SHD=250,60",
+                                 "SHD=315,45&CNT=2", "SHD=90,30&CMP=JET", "SHD=200,50&INV"}) {
+    expect_same_image("FIF=normals.tif&" + step + "&WID=500&CVT=jpeg");
+    expect_same_image("FIF=normals.tif&" + step + "&JTL=2,5");
+  }
   // Where iipsrv 1.1 reads a malformed value as 0 or ignores it, Tessera
   // says what is wrong.
   EXPECT_EQ(tessera("FIF=pattern.tif&CNT=abc&JTL=2,5").status, 400);
   EXPECT_EQ(tessera("FIF=pattern.tif&CMP=sepia&JTL=2,5").status, 400);
   EXPECT_EQ(tessera("FIF=grey.tif&CTW=[0,0,1;0,1,0;1,0,0]&JTL=2,5").status, 400);
-  EXPECT_EQ(tessera("FIF=pattern.tif&SHD=30,30&JTL=2,5").status, 501);
+  EXPECT_EQ(tessera("FIF=pattern.tif&CNV=sobel&JTL=2,5").status, 501);
+  // Hillshading wants a normal map: iipsrv reads a grey image as one anyway.
+  EXPECT_EQ(tessera("FIF=grey.tif&SHD=30,30&JTL=2,5").status, 400);
 }
 
 // PFL: the samples along a horizontal or vertical line come back as the

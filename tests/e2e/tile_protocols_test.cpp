@@ -105,7 +105,7 @@ TEST_F(TileProtocols, IipErrorsAreIipReplies) {
   const auto unknown = http_get(port(), "/iip?FIF=pattern.tif&FOO=1");
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(unknown.body, "Error/7:2 2 FOO\r\n");
-  EXPECT_EQ(http_get(port(), "/iip?FIF=pattern.tif&SHD=30,40&JTL=1,0").status, 501);
+  EXPECT_EQ(http_get(port(), "/iip?FIF=pattern.tif&CNV=sobel&JTL=1,0").status, 501);
   EXPECT_EQ(http_get(port(), "/iip?FIF=pattern.tif&CMP=sepia&JTL=1,0").status, 400);
   EXPECT_EQ(http_get(port(), "/iip?FIF=nothing.tif&JTL=1,0").status, 404);
   EXPECT_EQ(http_get(port(), "/iip?FIF=pattern.tif&JTL=9,0").status, 404);

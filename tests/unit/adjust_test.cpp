@@ -134,6 +134,32 @@ TEST(Adjust, SixteenBitSamplesAgainstTheirRangeOrMinmax) {
   EXPECT_EQ(samples(adjust(r, a, {BandRange{0, 4095}}))[1], 255);
 }
 
+// SHD on a normal map: each pixel's normal (0 for -1, 255 for +1) against
+// the light, as iipsrv 1.1 renders it. Normals: flat, east, west, +y, -y, and
+// half-way between flat and east, +y and west.
+TEST(Adjust, ShadingOfANormalMap) {
+  const std::vector<uint8_t> normals = {128, 128, 255, 255, 128, 128, 0,   128, 128, 128, 255, 128,
+                                        128, 0,   128, 218, 128, 218, 128, 218, 218, 38,  128, 218};
+  const auto shade = [&](double azimuth, double altitude) {
+    return samples(
+        adjust(row_of(normals, 3), Adjustments{.shading = Shading{azimuth, altitude}}, {}));
+  };
+  EXPECT_EQ(shade(0, 90), (std::vector<uint8_t>{90, 0, 0, 0, 90, 63, 0, 63}));
+  EXPECT_EQ(shade(0, 45), (std::vector<uint8_t>{73, 0, 0, 0, 104, 52, 0, 52}));
+  EXPECT_EQ(shade(90, 45), (std::vector<uint8_t>{73, 0, 104, 0, 0, 0, 52, 125}));
+  EXPECT_EQ(shade(270, 45), (std::vector<uint8_t>{73, 104, 0, 0, 0, 125, 52, 0}));
+  EXPECT_EQ(shade(0, 0), (std::vector<uint8_t>{0, 0, 0, 0, 127, 0, 0, 0}));
+  // The other steps follow: doubled, inverted, through a colour map.
+  Adjustments a{.shading = Shading{0, 90}, .contrast = 2};
+  EXPECT_EQ(samples(adjust(row_of({128, 128, 255}, 3), a, {})), std::vector<uint8_t>{180});
+  a = {.shading = Shading{0, 90}, .invert = true};
+  EXPECT_EQ(samples(adjust(row_of({128, 128, 255}, 3), a, {})), std::vector<uint8_t>{164});
+  // A normal map has three bands.
+  EXPECT_THROW(adjust(row_of({1, 2}, 1), Adjustments{.shading = Shading{0, 45}}, {}), Error);
+  const Adjustments from_top{.shading = Shading{0, 45}}, from_right{.shading = Shading{45, 0}};
+  EXPECT_NE(from_top.key(), from_right.key());
+}
+
 // 8-bit rasters and large 16-bit ones go through a table per band; the
 // table must give what the direct computation (taken with a twist that
 // changes nothing, or on one row at a time) gives.

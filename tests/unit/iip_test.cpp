@@ -353,6 +353,8 @@ TEST(IipParse, ProcessingCommandsBecomeAdjustments) {
   EXPECT_EQ(a.conversion, ColourConversion::Grey);
   EXPECT_EQ(status_of([&] { require_implemented(r); }), 200);
   // They reach the tile's query; a single-row twist without brackets too.
+  r = parse_iip("FIF=a&SHD=45,30.5&JTL=0,0");
+  EXPECT_EQ(r.adjust.shading, (Shading{45, 30.5}));
   r = parse_iip("FIF=a&CTW=0.3,0.6,0.1&COL=binary&CNT=1&JTL=0,0");
   EXPECT_EQ(r.adjust.twist, (std::vector<std::vector<double>>{{0.3, 0.6, 0.1}}));
   EXPECT_EQ(r.adjust.conversion, ColourConversion::Binary);
@@ -363,22 +365,10 @@ TEST(IipParse, ProcessingCommandsBecomeAdjustments) {
 
 TEST(IipParse, MalformedProcessingValuesAnswer400) {
   for (const char* query : {
-           "CNT=abc",
-           "CNT=-1",
-           "GAM=0",
-           "GAM=-2",
-           "GAM=x",
-           "CMP=purple",
-           "COL=sepia",
-           "MINMAX=1:5,2",
-           "MINMAX=0:1,2",
-           "MINMAX=1:1",
-           "MINMAX=a:1,2",
-           "MINMAX=1,2",
-           "CTW=abc",
-           "CTW=[1,0;0,1]",
-           "CTW=[1,0,0;0,1]",
-           "CTW=[]",
+           "CNT=abc",       "CNT=-1",     "GAM=0",         "GAM=-2",          "GAM=x",
+           "CMP=purple",    "COL=sepia",  "MINMAX=1:5,2",  "MINMAX=0:1,2",    "MINMAX=1:1",
+           "MINMAX=a:1,2",  "MINMAX=1,2", "SHD=45",        "SHD=45,91",       "SHD=a,b",
+           "SHD=1,2,3",     "CTW=abc",    "CTW=[1,0;0,1]", "CTW=[1,0,0;0,1]", "CTW=[]",
            "CTW=[1;2;3;4]",
        }) {
     EXPECT_EQ(status_of([&] { parse_iip(std::string("FIF=a&") + query + "&JTL=0,0"); }), 400)
@@ -389,18 +379,18 @@ TEST(IipParse, MalformedProcessingValuesAnswer400) {
 }
 
 TEST(IipParse, ProcessingNotDoneIsRecordedForA501) {
-  for (const char* name : {"SHD", "CNV", "SPECTRA"}) {
+  for (const char* name : {"CNV", "SPECTRA"}) {
     const IipRequest r = parse_iip(std::string("FIF=a&") + name + "=2&JTL=0,0");
     EXPECT_EQ(r.unimplemented, std::vector<std::string>{name}) << name;
     EXPECT_TRUE(r.errors.empty()) << name;
     EXPECT_EQ(status_of([&] { require_implemented(r); }), 501) << name;
   }
-  IipRequest r = parse_iip("FIF=a&cnt=eq&GAM=log&INV&SHD=30,40&JTL=0,0");
-  EXPECT_EQ(r.unimplemented, (std::vector<std::string>{"CNT=eq", "GAM=log", "SHD"}));
+  IipRequest r = parse_iip("FIF=a&cnt=eq&GAM=log&INV&CNV=sobel&JTL=0,0");
+  EXPECT_EQ(r.unimplemented, (std::vector<std::string>{"CNT=eq", "GAM=log", "CNV"}));
   EXPECT_EQ(reason_of([&] { require_implemented(r); }),
-            "IIP image processing (CNT=eq, GAM=log, SHD) is not implemented");
+            "IIP image processing (CNT=eq, GAM=log, CNV) is not implemented");
   // OBJ replies are not changed by them.
-  r = parse_iip("FIF=a&SHD=2&OBJ=Max-size");
+  r = parse_iip("FIF=a&CNV=2&OBJ=Max-size");
   EXPECT_EQ(status_of([&] { require_implemented(r); }), 200);
   // A spectrum is itself the request.
   r = parse_iip("FIF=a&SPECTRA=0:0,0");
@@ -730,7 +720,7 @@ TEST(IipObj, BasicInfoAndTheProtocolLine) {
   EXPECT_EQ(describe_iip_obj({"iip,1.0"}, info).body, "IIP:1.0\r\n");
   EXPECT_EQ(describe_iip_obj({"iip-opt-comm"}, info).body,
             "IIP-opt-comm:CVT QLT JTL JTLS PTL WTL TIL WID HEI RGN ROT SDS LYR CNT GAM INV CMP CTW "
-            "MINMAX COL\r\n");
+            "MINMAX COL SHD PFL\r\n");
 }
 
 TEST(IipObj, SizesFollowRotationAndVirtualLevels) {
