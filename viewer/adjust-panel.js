@@ -43,6 +43,34 @@ export function adjustedTileSource(iip, id, a) {
   return { iipsrv: iip, image, transform: iipTransform(a) };
 }
 
+/**
+ * The IIP export (CVT) of `region` of image `id` (width x height) with `a`:
+ * what "Download view" gives while adjustments are on. The server fits the
+ * output within its MAX_CVT.
+ */
+export function adjustedRegionUrl(iip, id, a, region, width, height) {
+  const x0 = Math.max(0, Math.min(width, Math.round(region.x)));
+  const y0 = Math.max(0, Math.min(height, Math.round(region.y)));
+  const x1 = Math.max(0, Math.min(width, Math.round(region.x + region.w)));
+  const y1 = Math.max(0, Math.min(height, Math.round(region.y + region.h)));
+  if (x1 <= x0 || y1 <= y0) return null;
+  const rgn = [x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height]
+    .map((v) => Number(v.toFixed(6)))
+    .join(',');
+  const t = iipTransform(a);
+  const commands = [
+    t.contrast !== undefined ? `CNT=${t.contrast}` : null,
+    t.gamma !== undefined ? `GAM=${t.gamma}` : null,
+    t.invert ? 'INV' : null,
+    t.colormap ? `CMP=${t.colormap}` : null,
+    `RGN=${rgn}`,
+    `WID=${x1 - x0}`,
+    region.rotation ? `ROT=${region.rotation}` : null,
+    'CVT=jpeg',
+  ].filter(Boolean);
+  return `${iip}?FIF=${adjustedTileSource(iip, id, a).image}&${commands.join('&')}`;
+}
+
 function slider(label, min, max, step, value, onInput) {
   const output = el('output', { class: 'tv-adjust-value' }, value.toFixed(2));
   const input = el('input', {

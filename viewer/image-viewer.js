@@ -1,7 +1,7 @@
 // One image in a full-size viewer: toolbar, OpenSeadragon with navigator,
 // zoom indicator, scale bar, the view kept in the URL and a link to
 // download it. The view, book and embed pages are built on this.
-import { adjustPanel, adjustedTileSource, isNeutral } from './adjust-panel.js';
+import { adjustPanel, adjustedRegionUrl, adjustedTileSource, isNeutral } from './adjust-panel.js';
 import { el } from './common.js';
 import {
   bindShortcuts,
@@ -40,7 +40,8 @@ import {
  *     gamma, inversion and colour maps, done by the server through IIP
  */
 export function mountImageViewer(container, options = {}) {
-  const state = { metresPerPixel: options.metresPerPixel || 0, opened: false };
+  // adjustments: the panel's, while any is on (null: none).
+  const state = { metresPerPixel: options.metresPerPixel || 0, opened: false, adjustments: null };
 
   const zoomValue = el('span', { class: 'tv-zoom-value' }, '–');
   const zoom = el(
@@ -127,11 +128,15 @@ export function mountImageViewer(container, options = {}) {
         : adjustedTileSource(options.adjust.iip, options.adjust.id, adjustments);
       // OpenSeadragon goes home when the world holds one image again.
       const bounds = viewer.viewport.getBounds(true);
+      state.adjustments = isNeutral(adjustments) ? null : adjustments;
       viewer.addTiledImage({
         tileSource,
         index: 0,
         replace: true,
-        success: () => viewer.viewport.fitBounds(bounds, true),
+        success: () => {
+          viewer.viewport.fitBounds(bounds, true);
+          updateLinks();
+        },
       });
       root.dataset.adjusted = String(!isNeutral(adjustments));
     });
@@ -171,7 +176,9 @@ export function mountImageViewer(container, options = {}) {
     if (!item || !region) return;
     const size = item.source.dimensions;
     const service = serviceOfSource(item.source);
-    const url = service && regionUrl(service, region, size.x, size.y);
+    const url = state.adjustments
+      ? adjustedRegionUrl(options.adjust.iip, options.adjust.id, state.adjustments, region, size.x, size.y)
+      : service && regionUrl(service, region, size.x, size.y);
     if (url) {
       download.href = url;
       download.removeAttribute('aria-disabled');

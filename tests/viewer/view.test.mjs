@@ -302,6 +302,14 @@ describe('the viewer', () => {
     assert.ok(tiles.length > 0 && tiles.every((t) => /&CNT=0\.8&INV&/.test(t)), tiles.slice(0, 2).join(' '));
     // The view stayed where it was.
     assert.ok(Math.abs(at.x - region.x) <= 1 && Math.abs(at.w - region.w) <= 1, JSON.stringify(at));
+    // Download view exports it with the same commands.
+    const href = await page.getAttribute('.tv-download', 'href');
+    assert.match(href, /\/iip\?FIF=big\.tif&CNT=0\.8&INV&RGN=[\d.]+,[\d.]+,[\d.]+,[\d.]+&WID=\d+&CVT=jpeg$/);
+    const exported = await page.evaluate(async (url) => {
+      const response = await fetch(url);
+      return { status: response.status, type: response.headers.get('content-type') };
+    }, href);
+    assert.deepEqual(exported, { status: 200, type: 'image/jpeg' });
 
     await page.click('button[aria-label="Adjust the image"]');
     await page.click('.tv-adjust button');
