@@ -136,8 +136,10 @@ IipRegion parse_region(std::string_view value) {
   double v[4];
   for (size_t i = 0; i < 4; ++i) {
     const auto n = parse_number(fields[i]);
-    if (!n || *n < 0) invalid("RGN", value, "x,y,w,h as fractions of the image");
-    v[i] = *n;
+    // A region starting left of or above the image starts at its edge, as
+    // iipsrv has it (a viewer's view may begin outside the image).
+    if (!n || (i >= 2 && *n < 0)) invalid("RGN", value, "x,y,w,h as fractions of the image");
+    v[i] = std::max(*n, 0.0);
   }
   if (v[2] == 0 || v[3] == 0)
     bad_request("RGN " + quote_value(value) + " has zero width or height");
@@ -153,19 +155,27 @@ RotationSpec parse_rotation(std::string_view value) {
   }
   const auto degrees = parse_number(rest);
   if (!degrees) invalid("ROT", value, "degrees, optionally after '!' to mirror");
-  if (std::fmod(*degrees, 90.0) != 0) {
-    bad_request("ROT " + quote_value(value) + " is not a multiple of 90 degrees");
-  }
+  // Any angle for CVT (iipsrv 1.1 ignores all but multiples of 90); tiles
+  // check for multiples of 90 themselves.
   double d = std::fmod(*degrees, 360.0);
   if (d < 0) d += 360;
   rotation.degrees = d == 0 ? 0.0 : d;
   return rotation;
 }
 
+// WID and HEI; 0 is "not given", as iipsrv reads it.
 uint32_t parse_size(std::string_view command, std::string_view value) {
   const int64_t n = parse_count(value);
-  if (n <= 0) invalid(command, value, "a width or height in pixels, at least 1");
+  if (n < 0) invalid(command, value, "a width or height in pixels");
   return uint32_t(n);
+}
+
+// Tiles turn with the view by quarter turns only.
+void check_tile_rotation(const IipRequest& request) {
+  if (std::fmod(request.rotation.degrees, 90.0) != 0) {
+    bad_request(fmt::format("ROT {} turns tiles by other than a multiple of 90 degrees",
+                            request.rotation.degrees));
+  }
 }
 
 // --- the request -------------------------------------------------------------
@@ -411,9 +421,10 @@ IipRequest parse_iip(std::string_view query_string) {
     } else if (name == "ROT") {
       request.rotation = parse_rotation(v);
     } else if (name == "QLT") {
-      const int64_t q = parse_count(v);
-      if (q < 0 || q > 100) invalid(name, v, "a quality from 0 to 100");
-      request.quality = int(q);
+      // Clamped to 0..100, as iipsrv does.
+      const auto q = parse_number(v);
+      if (!q || *q != std::floor(*q)) invalid(name, v, "a quality from 0 to 100");
+      request.quality = int(std::clamp(*q, 0.0, 100.0));
     } else if (name == "LYR") {
       const int64_t layers = parse_count(v);
       if (layers < 0 || layers > 65535) invalid(name, v, "a number of quality layers");
@@ -741,6 +752,7 @@ Query tile_query(const ImageInfo& info, const ProtocolLevel& level, int resoluti
 
 Query iip_tile_query(const IipRequest& request, const ImageInfo& info, const IipOptions& options) {
   if (request.action != IipRequest::Action::Tile) throw Error(500, "not an IIP tile request");
+  check_tile_rotation(request);
   const auto levels = iip_levels(info, options);
   const ProtocolLevel& level = level_for(levels, request.resolution);
   const uint32_t tw = advertised_tile_width(info);
@@ -758,6 +770,7 @@ Query iip_tile_query(const IipRequest& request, const ImageInfo& info, const Iip
 std::vector<IipTilTile> iip_til_tiles(const IipRequest& request, const ImageInfo& info,
                                       const IipOptions& options) {
   if (request.action != IipRequest::Action::Tiles) throw Error(500, "not an IIP TIL request");
+  check_tile_rotation(request);
   const auto levels = iip_levels(info, options);
   const ProtocolLevel& level = level_for(levels, request.resolution);
   const uint32_t tw = advertised_tile_width(info);

@@ -535,6 +535,32 @@ TEST_F(Differential, ImageProcessingAgrees) {
   EXPECT_EQ(tessera("FIF=grey.tif&SHD=30,30&JTL=2,5").status, 400);
 }
 
+// Values out of IIP's ranges that iipsrv reads anyway give the same
+// pictures: a region starting left of the image, WID=0, QLT past 100.
+TEST_F(Differential, OutOfRangeValuesAgree) {
+  expect_same_image("FIF=pattern.tif&RGN=-0.2,0.1,0.5,0.5&WID=300&CVT=jpeg");
+  expect_same_image("FIF=pattern.tif&RGN=0.1,-0.3,0.5,0.5&WID=300&CVT=jpeg");
+  expect_same_image("FIF=pattern.tif&WID=0&HEI=200&CVT=jpeg");
+  expect_same_image("FIF=pattern.tif&QLT=101&WID=300&CVT=jpeg");
+  // Below 0 is 0, above 100 is 100 (the pictures of two encoders at quality
+  // 0 are too coarse to compare with each other).
+  EXPECT_EQ(iipsrv("FIF=pattern.tif&QLT=-5&WID=300&CVT=jpeg").status, 200);
+  EXPECT_EQ(tessera("FIF=pattern.tif&QLT=-5&WID=300&CVT=jpeg").body,
+            tessera("FIF=pattern.tif&QLT=0&WID=300&CVT=jpeg").body);
+  EXPECT_EQ(tessera("FIF=pattern.tif&QLT=250&WID=300&CVT=jpeg").body,
+            tessera("FIF=pattern.tif&QLT=100&WID=300&CVT=jpeg").body);
+  // Any angle for an export: iipsrv 1.1 ignores ROT=45; Tessera turns the
+  // picture, which then fills the bounding box of the turned 300 x 210.
+  const HttpResult turned = tessera("FIF=pattern.tif&ROT=45&WID=300&CVT=jpeg");
+  ASSERT_EQ(turned.status, 200) << turned.body;
+  const Raster image = decode_reply(turned, "Tessera");
+  const double side = (300 + 210) / std::sqrt(2.0);
+  EXPECT_NEAR(image.width(), side, 2);
+  EXPECT_NEAR(image.height(), side, 2);
+  // Tiles turn by quarter turns only.
+  EXPECT_EQ(tessera("FIF=pattern.tif&ROT=45&JTL=2,5").status, 400);
+}
+
 // PFL: the samples along a horizontal or vertical line come back as the
 // same JSON, byte for byte: 8-bit, 16-bit and grey images, at full size and
 // at a smaller stored resolution, across tile boundaries.

@@ -222,10 +222,32 @@ TEST(IipParse, Rotation) {
   EXPECT_EQ(rot("!90"), (RotationSpec{90, true}));
   EXPECT_EQ(rot("!180"), (RotationSpec{180, true}));  // iipsrv's vertical flip
   EXPECT_EQ(rot("%21270"), (RotationSpec{270, true}));
-  for (const char* bad : {"45", "90.5", "abc", "", "!", "!!90", "nan", "inf", "9e999", "90deg"}) {
+  // Any angle for exports; tiles only by quarter turns.
+  EXPECT_EQ(rot("45"), (RotationSpec{45, false}));
+  EXPECT_EQ(rot("-30"), (RotationSpec{330, false}));
+  EXPECT_EQ(parse_iip("FIF=a&CVT=jpeg&ROT=22.5").rotation, (RotationSpec{22.5, false}));
+  ImageInfo info;
+  info.width = 100, info.height = 80;
+  info.levels = {LevelInfo{100, 80, 64, 64, 1.0}};
+  EXPECT_EQ(reason_of([&] { iip_tile_query(parse_iip("FIF=a&JTL=0,0&ROT=45"), info); }),
+            "ROT 45 turns tiles by other than a multiple of 90 degrees");
+  EXPECT_EQ(status_of([&] { iip_til_tiles(parse_iip("FIF=a&TIL=0,0-1&ROT=45"), info); }), 400);
+  for (const char* bad : {"abc", "", "!", "!!90", "nan", "inf", "9e999", "90deg"}) {
     if (*bad == '\0') continue;  // "ROT=" is skipped, as iipsrv skips empty values
     EXPECT_EQ(status_of([&] { rot(bad); }), 400) << bad;
   }
+}
+
+// Values iipsrv takes although they are out of range, read as it reads them,
+// so that URLs that work with it work here.
+TEST(IipParse, OutOfRangeValuesAsIipsrvReadsThem) {
+  IipRequest r = parse_iip("FIF=a&RGN=-0.25,-1,0.5,1&WID=0&HEI=0&QLT=101&CVT=jpeg");
+  EXPECT_EQ(r.region, (IipRegion{0, 0, 0.5, 1}));  // from the edge, the size kept
+  EXPECT_EQ(r.width, 0u);                          // 0: not given
+  EXPECT_EQ(r.height, 0u);
+  EXPECT_EQ(r.quality, 100);
+  EXPECT_EQ(parse_iip("FIF=a&QLT=-5&CVT=jpeg").quality, 0);
+  EXPECT_EQ(parse_iip("FIF=a&QLT=250&CVT=jpeg").quality, 100);
 }
 
 TEST(IipParse, MalformedValuesAreBadRequests) {
@@ -248,7 +270,6 @@ TEST(IipParse, MalformedValuesAreBadRequests) {
       "FIF=a&TIL=1,a-2",
       "FIF=a&TIL=1,2-b",
       "FIF=a&WID=-5&CVT=jpeg",
-      "FIF=a&WID=0&CVT=jpeg",
       "FIF=a&WID=abc&CVT=jpeg",
       "FIF=a&WID=1.5&CVT=jpeg",
       "FIF=a&HEI=1e3&CVT=jpeg",
@@ -256,15 +277,14 @@ TEST(IipParse, MalformedValuesAreBadRequests) {
       "FIF=a&RGN=inf,0,1,1",
       "FIF=a&RGN=0,0,1",
       "FIF=a&RGN=0,0,1,1,1",
-      "FIF=a&RGN=-0.1,0,1,1",
       "FIF=a&RGN=0,0,0,1",
       "FIF=a&RGN=0,0,1,0",
       "FIF=a&RGN=0,0,1e999,1",
       "FIF=a&RGN=a,b,c,d",
       "FIF=a&RGN=0,,1,1",
-      "FIF=a&QLT=101",
-      "FIF=a&QLT=-1",
       "FIF=a&QLT=high",
+      "FIF=a&QLT=50.5",
+      "FIF=a&RGN=0,0,-1,1",
       "FIF=a&LYR=x",
       "FIF=a&LYR=70000",
       "FIF=a&SDS=a",
