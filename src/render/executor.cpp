@@ -227,7 +227,11 @@ Raster render_raster(ImageSource& source, const Plan& plan, const RenderOptions&
 }
 
 std::string render_image(ImageSource& source, const Plan& plan, const RenderOptions& options) {
-  if (const std::optional<TileIndex> index = plan_stored_tile(plan, source.info())) {
+  const bool marked = options.watermark != nullptr && options.watermark->probability > 0 &&
+                      options.watermark->opacity > 0 && !options.watermark->mark.empty();
+  const std::optional<TileIndex> index =
+      marked ? std::nullopt : plan_stored_tile(plan, source.info());
+  if (index) {
     if (options.passthrough && options.encode.icc.empty()) {
       std::optional<EncodedTile> stored = source.stored_tile(index->level, index->tx, index->ty);
       if (stored && stored->format == plan.format) return std::move(stored->bytes);
@@ -248,6 +252,7 @@ std::string render_image(ImageSource& source, const Plan& plan, const RenderOpti
   if (!format_has_alpha(plan.format) && has_alpha_band(pixels.bands())) {
     pixels = flatten_alpha(pixels, 255);
   }
+  if (marked) apply_watermark(pixels, *options.watermark, options.watermark_seed);
   EncodeOptions encode = options.encode;
   return encode_image(pixels, plan.format, encode);
 }

@@ -12,6 +12,7 @@
 #include "encode/encoder.hpp"
 #include "image/image_source.hpp"
 #include "process/resample.hpp"
+#include "process/watermark.hpp"
 #include "render/planner.hpp"
 
 namespace tessera {
@@ -23,6 +24,11 @@ struct RenderOptions {
   // (plan_stored_tile) is answered with the tile's stored bytes when they
   // are in the plan's format and no profile is to be embedded.
   bool passthrough = false;
+  // WATERMARK: laid over the output (process/watermark.hpp), at places
+  // `watermark_seed` picks; stored and cached tiles are then never sent as
+  // they are. Null for none.
+  const Watermark* watermark = nullptr;
+  uint64_t watermark_seed = 0;
 };
 
 // The pixels of the plan's output, before encoding: 8-bit or 16-bit, grey or

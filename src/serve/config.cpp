@@ -287,7 +287,7 @@ const Setting kSettings[] = {
                         "memcached evicts it)"),
     Setting{
         "WATERMARK", "--watermark",
-        "Image laid over tiles as a watermark; accepted, takes effect with watermarks",
+        "Image (TIFF or JPEG 2000) laid over every tile and every 256 px block of an export",
         [](Config& c, std::string_view v, std::string_view source) {
           std::error_code ec;
           if (!v.empty() && !fs::is_regular_file(fs::path(std::string(v)), ec)) {
@@ -298,11 +298,10 @@ const Setting kSettings[] = {
         [](const Config& c) { return c.watermark.empty() ? std::string("none") : c.watermark; }},
     TESSERA_DOUBLE_SETTING("WATERMARK_PROBABILITY", "--watermark-probability",
                            watermark_probability, 0, 1,
-                           "Chance that a tile is watermarked, 0 to 1; accepted, takes effect "
-                           "with watermarks"),
+                           "Chance that a tile (or 256 px block) is watermarked, 0 to 1"),
     TESSERA_DOUBLE_SETTING("WATERMARK_OPACITY", "--watermark-opacity", watermark_opacity, 0, 1,
-                           "Opacity of the watermark, 0 to 1; accepted, takes effect with "
-                           "watermarks"),
+                           "Strength of the watermark, 0 to 1: its samples times this are "
+                           "added"),
 };
 
 #undef TESSERA_INT_SETTING

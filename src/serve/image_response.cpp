@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <random>
+
 #include "cache/image_cache.hpp"
 #include "cache/memcached_cache.hpp"
 #include "cache/response_cache.hpp"
@@ -93,6 +95,12 @@ Response render_response(const Query& query, const OpenedImage& image, const Ser
   options.encode.dpi_x = info.dpi_x;
   options.encode.dpi_y = info.dpi_y;
   options.passthrough = config.codec_passthrough;
+  options.watermark = context.watermark;
+  if (context.watermark != nullptr) {
+    // Where the marks go: each render its own draw, as iipsrv's tiles.
+    thread_local std::mt19937_64 seeds{std::random_device{}()};
+    options.watermark_seed = seeds();
+  }
   // The file's colour profile goes with its pixels, as iipsrv's EMBED_ICC
   // and MAX_ICC allow (a profile larger than MAX_ICC is left out).
   if (config.embed_icc && !info.icc.empty() &&

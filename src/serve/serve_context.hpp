@@ -11,6 +11,7 @@ class ImageCache;
 class TileCache;
 class ResponseCache;
 class MemcachedCache;
+struct Watermark;
 
 struct ServeContext {
   const Config& config;
@@ -21,6 +22,8 @@ struct ServeContext {
   // Encoded responses shared with other processes (MEMCACHED_SERVERS); null
   // when none is configured.
   MemcachedCache* shared_responses = nullptr;
+  // WATERMARK, read at start-up; null when none is configured.
+  const Watermark* watermark = nullptr;
   // Answer only from what is in memory (see Service::handle_from_memory):
   // a reply not in the response cache comes back as needs_worker, and
   // whatever else would open a file or walk folders throws NeedsWorker.

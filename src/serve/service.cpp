@@ -14,6 +14,11 @@
 #include "cache/tile_cache.hpp"
 #include "common/error.hpp"
 #include "common/parallel.hpp"
+#include "image/image_source.hpp"
+#include "process/colour.hpp"
+#include "process/watermark.hpp"
+#include "render/executor.hpp"
+#include "render/planner.hpp"
 #include "serve/entity_tag.hpp"
 #include "serve/http_date.hpp"
 #include "serve/iiif_endpoint.hpp"
@@ -104,6 +109,37 @@ std::unique_ptr<MemcachedCache> make_memcached(const Config& config) {
   return std::make_unique<MemcachedCache>(std::move(options));
 }
 
+// WATERMARK: the image, read once, 8-bit without alpha (transparent parts
+// made black, which adds nothing). Throws std::invalid_argument with the
+// reason when it cannot be read, so that the server does not start without
+// the mark it was told to put on every image.
+std::unique_ptr<Watermark> load_watermark(const Config& config) {
+  if (config.watermark.empty()) return nullptr;
+  auto watermark = std::make_unique<Watermark>();
+  watermark->probability = config.watermark_probability;
+  watermark->opacity = config.watermark_opacity;
+  try {
+    const std::unique_ptr<ImageSource> source = open_image(config.watermark);
+    const ImageInfo& info = source->info();
+    if (uint64_t(info.width) * info.height > (uint64_t{1} << 22)) {
+      throw Error(400, fmt::format("{}x{} is larger than a watermark may be (4 megapixels)",
+                                   info.width, info.height));
+    }
+    Query query;
+    query.format = Format::Png;
+    RenderOptions options;
+    Raster mark = render_raster(*source, plan_image(query, info, Limits{}), options);
+    if (mark.sample_type() != SampleType::U8) mark = to_8bit(mark);
+    if (has_alpha_band(mark.bands())) mark = flatten_alpha(mark, 0);
+    if (mark.bands() != 1 && mark.bands() != 3) throw Error(400, "a watermark is grey or RGB");
+    watermark->mark = std::move(mark);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(
+        fmt::format("WATERMARK {}: cannot be used: {}", config.watermark, e.what()));
+  }
+  return watermark;
+}
+
 }  // namespace
 
 Service::Service(Config config)
@@ -112,7 +148,8 @@ Service::Service(Config config)
       images_(std::make_unique<ImageCache>(image_cache_options(config_))),
       tiles_(std::make_unique<TileCache>(tile_cache_bytes(config_))),
       responses_(std::make_unique<ResponseCache>(response_cache_bytes(config_))),
-      memcached_(make_memcached(config_)) {}
+      memcached_(make_memcached(config_)),
+      watermark_(load_watermark(config_)) {}
 
 Service::~Service() = default;
 
@@ -203,8 +240,8 @@ std::optional<Response> Service::route_uri_map(const Request& request,
 }
 
 Response Service::route(const Request& request, bool memory_only) const {
-  const ServeContext context{config_,     resolver_,        *images_,   *tiles_,
-                             *responses_, memcached_.get(), memory_only};
+  const ServeContext context{config_,     resolver_,        *images_,         *tiles_,
+                             *responses_, memcached_.get(), watermark_.get(), memory_only};
   if (request.method == "OPTIONS") {
     Response response;
     response.status = 204;

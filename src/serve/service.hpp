@@ -17,6 +17,7 @@ class ImageCache;
 class TileCache;
 class ResponseCache;
 class MemcachedCache;
+struct Watermark;
 
 class Service {
  public:
@@ -50,6 +51,7 @@ class Service {
   std::unique_ptr<TileCache> tiles_;
   std::unique_ptr<ResponseCache> responses_;
   std::unique_ptr<MemcachedCache> memcached_;  // null without MEMCACHED_SERVERS
+  std::unique_ptr<Watermark> watermark_;       // null without WATERMARK
 };
 
 }  // namespace tessera

@@ -23,6 +23,8 @@
 
 #include "e2e/fixture.hpp"
 #include "serve/http_date.hpp"
+#include "support/decode_image.hpp"
+#include "support/test_images.hpp"
 
 namespace tessera::testing {
 namespace {
@@ -420,6 +422,62 @@ TEST(HttpConnections, WaitingConnectionsCostLittleMemory) {
   EXPECT_LT(after, before + kConnections * 8 * 1024) << before << " -> " << after;
   EXPECT_EQ(http_get(server.port(), "/iiif/3/pattern/info.json").status, 200);
   EXPECT_EQ(server.log().find(" 400 "), std::string::npos) << server.log();
+}
+
+// WATERMARK: every tile and every 256 px block of an export carries the mark
+// (probability 1), added at half strength; stored tiles are then never sent
+// as they are; probability 0 leaves the pictures alone; a mark that cannot
+// be read stops the server from starting.
+TEST(HttpConfig, WatermarksAreLaidOverTilesAndExports) {
+  const TestTree tree = make_test_tree();
+  // The mark: 40 x 20, its left half 200, its right half black (adds nothing).
+  Raster mark(40, 20, 3);
+  for (uint32_t y = 0; y < 20; ++y)
+    for (uint32_t x = 0; x < 20; ++x)
+      for (int b = 0; b < 3; ++b) mark.row(y)[x * 3 + b] = 200;
+  write_pnm(tree.dir / "mark.ppm", mark);
+  run_command(
+      {"vips", "tiffsave", (tree.dir / "mark.ppm").string(), (tree.dir / "mark.tif").string()});
+  const std::string tile = "/iiif/3/pattern/256,256,256,256/256,/0/default.png";
+  const std::string jpeg_tile = "/iiif/3/pattern/256,256,256,256/256,/0/default.jpg";
+  const std::string export_ = "/iiif/3/pattern/0,0,512,512/max/0/default.png";
+
+  ServerProcess plain(tree.root, {}, {"CODEC_PASSTHROUGH=1"});
+  ServerProcess marked(tree.root, {},
+                       {"CODEC_PASSTHROUGH=1", "WATERMARK=" + (tree.dir / "mark.tif").string(),
+                        "WATERMARK_PROBABILITY=1", "WATERMARK_OPACITY=0.5"});
+  const auto count_marked = [](const Raster& a, const Raster& b) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < a.size_bytes(); i += 3) {
+      if (std::memcmp(a.data() + i, b.data() + i, 3) == 0) continue;
+      ++n;
+      for (int k = 0; k < 3; ++k) {
+        EXPECT_EQ(b.data()[i + k], std::min(255, a.data()[i + k] + 100));
+      }
+    }
+    return n;
+  };
+  const Raster a = decode_image(http_get(plain.port(), tile).body);
+  const Raster b = decode_image(http_get(marked.port(), tile).body);
+  EXPECT_EQ(count_marked(a, b), 20u * 20);
+  const Raster ea = decode_image(http_get(plain.port(), export_).body);
+  const Raster eb = decode_image(http_get(marked.port(), export_).body);
+  EXPECT_EQ(count_marked(ea, eb), 4u * 20 * 20);  // one mark in each of 4 blocks
+  // A stored JPEG tile is re-encoded with its mark, not passed through.
+  EXPECT_NE(http_get(plain.port(), jpeg_tile).body, http_get(marked.port(), jpeg_tile).body);
+
+  ServerProcess never(tree.root, {},
+                      {"WATERMARK=" + (tree.dir / "mark.tif").string(), "WATERMARK_PROBABILITY=0"});
+  EXPECT_EQ(decode_image(http_get(never.port(), tile).body).size_bytes(), a.size_bytes());
+  EXPECT_EQ(count_marked(a, decode_image(http_get(never.port(), tile).body)), 0u);
+
+  std::ofstream(tree.dir / "broken.tif") << "II*\0 not a TIFF";
+  std::string output;
+  EXPECT_NE(run_tessera({"serve", tree.root.string(), "--port", "0"}, output,
+                        {"WATERMARK=" + (tree.dir / "broken.tif").string()}),
+            0);
+  EXPECT_NE(output.find("WATERMARK"), std::string::npos) << output;
+  EXPECT_NE(output.find("cannot be used"), std::string::npos) << output;
 }
 
 // Servers of their own, configured through the environment.
