@@ -10,9 +10,12 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "support/error_status.hpp"
 
 namespace tessera {
 namespace {
+
+using testing::status_of;
 
 // One row of pixels, each a list of band values.
 template <typename T = uint8_t>
@@ -28,15 +31,6 @@ Raster pixels(const std::vector<std::vector<double>>& values, SampleType type = 
 template <typename T = uint8_t>
 T at(const Raster& r, uint32_t x, int band = 0) {
   return reinterpret_cast<const T*>(r.row(0))[std::size_t(x) * r.bands() + band];
-}
-
-int status_of(auto&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.status();
-  }
-  return 0;
 }
 
 // --- grey ------------------------------------------------------------------

@@ -8,9 +8,12 @@
 
 #include "common/error.hpp"
 #include "render/planner.hpp"
+#include "support/error_status.hpp"
 
 namespace tessera {
 namespace {
+
+using testing::status_of;
 
 // A pyramid as vips makes it: floor halving while a level exceeds one tile.
 ImageInfo pyramid(uint32_t width, uint32_t height, uint32_t tile = 256, int stored_levels = 0) {
@@ -27,15 +30,6 @@ ImageInfo pyramid(uint32_t width, uint32_t height, uint32_t tile = 256, int stor
     h = std::max(h / 2, 1u);
   }
   return info;
-}
-
-int status_of(auto&& f) {
-  try {
-    f();
-    return 200;
-  } catch (const Error& e) {
-    return e.status();
-  }
 }
 
 DeepZoomRequest tile(std::string id, int level, uint32_t x, uint32_t y,

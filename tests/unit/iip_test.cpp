@@ -10,9 +10,13 @@
 #include "common/error.hpp"
 #include "protocol/deepzoom.hpp"
 #include "render/planner.hpp"
+#include "support/error_status.hpp"
 
 namespace tessera {
 namespace {
+
+using testing::reason_of;
+using testing::status_of;
 
 using Action = IipRequest::Action;
 
@@ -31,24 +35,6 @@ ImageInfo pyramid(uint32_t width, uint32_t height, uint32_t tile = 256, int stor
     h = std::max(h / 2, 1u);
   }
   return info;
-}
-
-int status_of(auto&& f) {
-  try {
-    f();
-    return 200;
-  } catch (const Error& e) {
-    return e.status();
-  }
-}
-
-std::string reason_of(auto&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 IipRequest tile_request(int resolution, uint32_t tile, RotationSpec rotation = {}) {

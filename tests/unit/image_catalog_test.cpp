@@ -6,21 +6,15 @@
 #include <fstream>
 
 #include "common/error.hpp"
+#include "support/error_status.hpp"
 #include "support/test_images.hpp"
 
 namespace tessera {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::status_of;
 
-int status_of(const std::function<void()>& f) {
-  try {
-    f();
-    return 200;
-  } catch (const Error& e) {
-    return e.status();
-  }
-}
+namespace fs = std::filesystem;
 
 TEST(SplitNumbered, TakesTheTrailingNumberAndDropsItsSeparator) {
   const auto check = [](std::string_view stem, std::string prefix, uint32_t number) {

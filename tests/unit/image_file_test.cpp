@@ -18,21 +18,15 @@
 #include "image/image_source.hpp"
 #include "image/jp2_source.hpp"
 #include "image/tiff_source.hpp"
+#include "support/error_status.hpp"
 #include "support/test_images.hpp"
 
 namespace tessera {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::status_of;
 
-int status_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.status();
-  }
-  return 0;
-}
+namespace fs = std::filesystem;
 
 // What `f` throws, untouched (nullptr if nothing).
 std::exception_ptr thrown_by(const std::function<void()>& f) {

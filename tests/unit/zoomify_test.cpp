@@ -7,9 +7,12 @@
 
 #include "common/error.hpp"
 #include "render/planner.hpp"
+#include "support/error_status.hpp"
 
 namespace tessera {
 namespace {
+
+using testing::status_of;
 
 ImageInfo pyramid(uint32_t width, uint32_t height, uint32_t tile = 256) {
   ImageInfo info;
@@ -24,15 +27,6 @@ ImageInfo pyramid(uint32_t width, uint32_t height, uint32_t tile = 256) {
     h = std::max(h / 2, 1u);
   }
   return info;
-}
-
-int status_of(auto&& f) {
-  try {
-    f();
-    return 200;
-  } catch (const Error& e) {
-    return e.status();
-  }
 }
 
 ZoomifyRequest properties(std::string id) {
