@@ -1,6 +1,7 @@
 #include "protocol/iip.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -622,9 +623,9 @@ IipReply describe_iip_obj(const std::vector<std::string>& objects, const ImageIn
     } else if (object == "bits-per-channel") {
       line(fmt::format("Bits-per-channel:{}", info.bits_per_sample));
     } else if (object == "vertical-views") {
-      line("Vertical-views:90");
+      line(fmt::format("Vertical-views:{}", fmt::join(options.vertical_views, " ")));
     } else if (object == "horizontal-views") {
-      line("Horizontal-views:0");
+      line(fmt::format("Horizontal-views:{}", fmt::join(options.horizontal_views, " ")));
     } else if (object == "min-max-sample-values") {
       line(min_max_line(info, options));
     } else if (object == "resolutions") {

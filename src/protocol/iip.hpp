@@ -134,6 +134,9 @@ struct IipOptions {
   // Per band; empty: 0 and the sample type's maximum, as iipsrv without
   // SMinSampleValue/SMaxSampleValue tags.
   std::vector<double> sample_min, sample_max;
+  // The views of an image sequence (serve/image_sequence.hpp): what
+  // OBJ=Horizontal-views and Vertical-views list. A single image has one.
+  std::vector<int> horizontal_views = {0}, vertical_views = {90};
 };
 
 // The image's IIP resolutions; index r is resolution number r (0 the smallest).

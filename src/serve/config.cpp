@@ -241,8 +241,8 @@ const Setting kSettings[] = {
     TESSERA_STRING_SETTING("FILESYSTEM_SUFFIX", "--filesystem-suffix", filesystem_suffix,
                            "Put after every image identifier to make its file name"),
     Setting{"FILENAME_PATTERN", "--filename-pattern",
-            "Name part before the angles of a 3D image sequence; accepted, "
-            "takes effect with image sequences",
+            "Name part before the angles of an image sequence's files "
+            "(FZ1_pyr_010_090.tif: IIP's FIF=FZ1&SDS=10,90)",
             [](Config& c, std::string_view v, std::string_view source) {
               if (v.find('/') != std::string_view::npos) invalid(source, "a name without '/'", v);
               c.filename_pattern = v;

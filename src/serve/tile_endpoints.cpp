@@ -17,6 +17,7 @@
 #include "render/executor.hpp"
 #include "serve/iiif_endpoint.hpp"
 #include "serve/image_response.hpp"
+#include "serve/image_sequence.hpp"
 #include "serve/public_url.hpp"
 
 namespace tessera {
@@ -76,6 +77,44 @@ Response iip_profile(const IipRequest& iip, const OpenedImage& image, const Imag
   return response;
 }
 
+// FIF's image: the file it names, or else the view SDS picks (0, 90 by
+// default) of the image sequence it names, whose views then go into the OBJ
+// replies.
+OpenedImage open_iip_image(const IipRequest& iip, IipOptions& options,
+                           const ServeContext& context) {
+  const Config& config = context.config;
+  const std::string_view fif = root_relative(iip.fif, config);
+  try {
+    return open_identifier(context, fif);
+  } catch (const Error& e) {
+    if (e.status() != 404 || config.filename_pattern.empty()) throw;
+  }
+  OpenedImage view;
+  try {
+    view = open_identifier(context,
+                           sequence_view_id(fif, config.filename_pattern, iip.view_x, iip.view_y));
+  } catch (const Error& e) {
+    if (e.status() != 404) throw;
+    not_found(fmt::format("no image named '{}', nor view {},{} of a sequence of that name", fif,
+                          iip.view_x, iip.view_y));
+  }
+  const bool asks_views =
+      std::any_of(iip.objects.begin(), iip.objects.end(), [](const std::string& object) {
+        return object == "horizontal-views" || object == "vertical-views";
+      });
+  if (asks_views) {
+    if (context.memory_only) throw NeedsWorker{};  // a folder to read
+    const SequenceViews views = sequence_views(
+        view.file.parent_path(), std::filesystem::path(std::string(fif)).filename().string(),
+        config.filename_pattern);
+    if (!views.empty()) {
+      options.horizontal_views = views.horizontal;
+      options.vertical_views = views.vertical;
+    }
+  }
+  return view;
+}
+
 }  // namespace
 
 Response handle_deepzoom(std::string_view rest, const ServeContext& context) {
@@ -128,10 +167,10 @@ Response handle_iip(const Request& request, const ServeContext& context) {
   }
 
   require_implemented(iip);
-  const IipOptions options = iip_options(config);
+  IipOptions options = iip_options(config);
   OpenedImage image;
   ImageInfo no_image;
-  if (iip.has_fif) image = open_identifier(context, root_relative(iip.fif, config));
+  if (iip.has_fif) image = open_iip_image(iip, options, context);
   const ImageInfo& info = image.info ? *image.info : no_image;
   RenderOverrides overrides;
   overrides.jpeg_quality = iip.quality;

@@ -170,6 +170,12 @@ class Differential : public ::testing::Test {
     run_command({"vips", "tiffsave", (tree_->dir / "pattern.ppm").string(),
                  (tree_->root / "flat.tif").string(), "--tile", "--tile-width", "256",
                  "--tile-height", "256", "--compression", "deflate"});
+    // An image sequence "seq": four views, two pictures of one layout (as
+    // the views of a real sequence are), so that the view served shows.
+    fs::copy_file(tree_->root / "pattern.tif", tree_->root / "seq_pyr_000_090.tif");
+    fs::copy_file(tree_->root / "normals.tif", tree_->root / "seq_pyr_010_090.tif");
+    fs::copy_file(tree_->root / "normals.tif", tree_->root / "seq_pyr_000_080.tif");
+    fs::copy_file(tree_->root / "pattern.tif", tree_->root / "seq_pyr_010_080.tif");
     const fs::path socket = tree_->dir / "iipsrv.sock";
     // -n: spawn-fcgi binds the socket, puts it on fd 0 and becomes iipsrv.
     iipsrv_ = std::make_unique<Child>(
@@ -533,6 +539,28 @@ TEST_F(Differential, ImageProcessingAgrees) {
   EXPECT_EQ(tessera("FIF=pattern.tif&CNV=sobel&JTL=2,5").status, 501);
   // Hillshading wants a normal map: iipsrv reads a grey image as one anyway.
   EXPECT_EQ(tessera("FIF=grey.tif&SHD=30,30&JTL=2,5").status, 400);
+}
+
+// An image sequence (FILENAME_PATTERN): FIF names the prefix, OBJ lists
+// the views' angles, SDS picks a view's file (0, 90 by default), and a view
+// there is not answers 404.
+TEST_F(Differential, ImageSequencesAgree) {
+  const std::string objects = "OBJ=IIP,1.0&OBJ=Horizontal-views&OBJ=Vertical-views&OBJ=Max-size";
+  const HttpResult a = iipsrv("FIF=seq&" + objects), b = tessera("FIF=seq&" + objects);
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(b.status, 200) << b.body;
+  EXPECT_EQ(obj_lines(b.body), obj_lines(a.body));
+  EXPECT_EQ(obj_lines(b.body)[1], "Horizontal-views:0 10");
+  EXPECT_EQ(obj_lines(b.body)[2], "Vertical-views:80 90");
+  for (const std::string view : {"", "SDS=0,90&", "SDS=10,90&", "SDS=10,80&"}) {
+    expect_same_image("FIF=seq&" + view + "JTL=2,5");
+    expect_same_image("FIF=seq&" + view + "WID=300&CVT=jpeg");
+  }
+  // The views are the files'.
+  EXPECT_EQ(tessera("FIF=seq&SDS=10,90&JTL=2,5").body, tessera("FIF=normals.tif&JTL=2,5").body);
+  EXPECT_EQ(tessera("FIF=seq&JTL=2,5").body, tessera("FIF=pattern.tif&JTL=2,5").body);
+  expect_same_refusal("FIF=seq&SDS=20,90&JTL=2,5");
+  expect_same_refusal("FIF=nothing&JTL=2,5");
 }
 
 // Values out of IIP's ranges that iipsrv reads anyway give the same
