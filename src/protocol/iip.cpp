@@ -23,7 +23,7 @@ constexpr uint32_t kMaxSize = 999'999'999;
 constexpr size_t kMaxObjects = 64;
 
 // The commands that change pixels which Tessera does not do yet.
-constexpr std::array<std::string_view, 3> kUnimplementedCommands = {"CNV", "SPECTRA", "ICC"};
+constexpr std::array<std::string_view, 2> kUnimplementedCommands = {"CNV", "ICC"};
 
 // OBJ names that describe the image, and so need one.
 constexpr std::array<std::string_view, 13> kImageObjects = {
@@ -250,6 +250,15 @@ void set_action(IipRequest& request, const Token& token) {
   } else if (token.name == "CVT") {
     request.action = IipRequest::Action::Convert;
     request.format = parse_cvt_format(v);
+  } else if (token.name == "SPECTRA") {
+    constexpr std::string_view hint = "resolution,tile,x,y";
+    const auto fields = split_all(v, ',');
+    if (fields.size() != 4) invalid(token.name, v, hint);
+    request.action = IipRequest::Action::Spectra;
+    request.resolution = int(parse_index(token.name, v, fields[0], hint));
+    request.tile = parse_index(token.name, v, fields[1], hint);
+    request.line_x1 = parse_index(token.name, v, fields[2], hint);
+    request.line_y1 = parse_index(token.name, v, fields[3], hint);
   } else if (token.name == "PFL") {
     // r:x1,y1-x2,y2
     constexpr std::string_view hint = "resolution:x1,y1-x2,y2";
@@ -377,7 +386,7 @@ bool parse_processing(IipRequest& request, const std::string& name, const std::s
 bool is_action(std::string_view name) {
   return name == "JTL" || name == "PTL" || name == "WTL" || name == "JTLS" || name == "TIL" ||
          name == "CVT" || name == "DEEPZOOM" || name == "ZOOMIFY" || name == "IIIF" ||
-         name == "PFL";
+         name == "PFL" || name == "SPECTRA";
 }
 
 }  // namespace
@@ -718,6 +727,40 @@ IipProfileLine iip_profile_line(const IipRequest& request,
     line.points.emplace_back(along(x1, dx), along(y1, dy));
   }
   return line;
+}
+
+std::pair<uint32_t, uint32_t> iip_spectra_point(const IipRequest& request,
+                                                const std::vector<ProtocolLevel>& levels,
+                                                const ImageInfo& info) {
+  if (request.action != IipRequest::Action::Spectra) {
+    throw Error(500, "not an IIP SPECTRA request");
+  }
+  const ProtocolLevel& level = level_for(levels, request.resolution);
+  const uint32_t tw = advertised_tile_width(info), th = advertised_tile_height(info);
+  const uint32_t across = (level.width + tw - 1) / tw, down = (level.height + th - 1) / th;
+  if (uint64_t(request.tile) >= uint64_t(across) * down) {
+    not_found(fmt::format("IIP tile {} does not exist; resolution {} has {} tiles ({}x{})",
+                          request.tile, request.resolution, uint64_t(across) * down, across, down));
+  }
+  const uint32_t x0 = (request.tile % across) * tw, y0 = (request.tile / across) * th;
+  const uint32_t w = std::min(tw, level.width - x0), h = std::min(th, level.height - y0);
+  if (request.line_x1 >= w || request.line_y1 >= h) {
+    bad_request(fmt::format("SPECTRA point {},{} lies outside tile {}, which is {}x{}",
+                            request.line_x1, request.line_y1, request.tile, w, h));
+  }
+  return {x0 + request.line_x1, y0 + request.line_y1};
+}
+
+std::string format_iip_spectra(const std::vector<std::pair<int, double>>& points) {
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<spectra>\n";
+  for (const auto& [wavelength, reflectance] : points) {
+    out += fmt::format(
+        "\t<point>\n\t\t<wavelength>{}</wavelength>\n\t\t<reflectance>{:.6f}</reflectance>\n"
+        "\t</point>\n",
+        wavelength, reflectance);
+  }
+  out += "</spectra>";
+  return out;
 }
 
 std::string format_iip_profile(const std::vector<double>& samples) {

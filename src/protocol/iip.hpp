@@ -36,6 +36,7 @@
 //     COL and SHD are parsed into IipRequest::adjust (process/adjust.hpp);
 //     a malformed value is Error(400), where iipsrv reads it as 0 or ignores it.
 //   - Action::Profile (PFL): iip_profile_line, then format_iip_profile.
+//   - Action::Spectra (SPECTRA): iip_spectra_point, then format_iip_spectra.
 //   - no action: describe_iip_obj(request.objects, info, options,
 //     request.rotation).
 //   - Action::Tile: iip_tile_query; Action::Tiles: iip_til_tiles, each tile
@@ -82,6 +83,7 @@ struct IipRequest {
     Zoomify,   // Zoomify=path: path goes to parse_zoomify
     Iiif,      // IIIF=path: path goes to parse_iiif
     Profile,   // PFL: the samples along a line, as JSON
+    Spectra,   // SPECTRA: one point's value in every view of a sequence, as XML
   };
 
   std::string fif;       // percent-decoded, otherwise exactly as sent
@@ -98,6 +100,7 @@ struct IipRequest {
   uint32_t last_tile = 0;        // Tiles: last
   std::string path;              // DeepZoom, Zoomify, Iiif: the value, still percent-encoded
   // Profile: PFL=r:x1,y1-x2,y2, a line in the pixels of resolution r.
+  // Spectra: SPECTRA=r,tile,x,y, the point (x1, y1) of that tile.
   uint32_t line_x1 = 0, line_y1 = 0, line_x2 = 0, line_y2 = 0;
 
   uint32_t width = 0;   // WID; 0 when not given
@@ -201,6 +204,17 @@ struct IipProfileLine {
 };
 IipProfileLine iip_profile_line(const IipRequest& request,
                                 const std::vector<ProtocolLevel>& levels);
+
+// SPECTRA: the point of the request (its tile, then x, y inside the tile)
+// in the pixels of its resolution. Throws Error(404) for a resolution or
+// tile the image does not have, Error(400) for a point outside the tile.
+std::pair<uint32_t, uint32_t> iip_spectra_point(const IipRequest& request,
+                                                const std::vector<ProtocolLevel>& levels,
+                                                const ImageInfo& info);
+
+// The reply to SPECTRA, iipsrv's XML: for each (wavelength, reflectance) a
+// <point>, the reflectance with six decimals.
+std::string format_iip_spectra(const std::vector<std::pair<int, double>>& points);
 
 // The reply to PFL: {"profile": [...]} with each point's samples in band
 // order, as iipsrv writes it (a tab before the key, one line of values).

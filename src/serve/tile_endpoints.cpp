@@ -46,33 +46,89 @@ IipOptions iip_options(const Config& config) {
   return options;
 }
 
-// PFL: the stored samples along a line of one IIP resolution, as JSON. A
-// resolution below the smallest stored level (iipsrv's virtual ones) is
-// read from that level at the nearest pixel.
-Response iip_profile(const IipRequest& iip, const OpenedImage& image, const ImageInfo& info,
-                     const IipOptions& options, const ServeContext& context) {
+// Points of an IIP resolution as points of a stored level: the level of the
+// same scale, or for a resolution below the smallest stored level (iipsrv's
+// virtual ones) that level, at the nearest pixel. Returns the level.
+int to_stored_level(const ImageInfo& info, const ProtocolLevel& level,
+                    std::vector<std::pair<uint32_t, uint32_t>>& points) {
   if (info.levels.empty()) throw Error(500, "the image has no levels");
-  const std::vector<ProtocolLevel> levels = iip_levels(info, options);
-  IipProfileLine line = iip_profile_line(iip, levels);
   int stored = int(info.levels.size()) - 1;
   for (std::size_t i = 0; i < info.levels.size(); ++i) {
     const double scale = info.levels[i].scale > 0 ? info.levels[i].scale : 1.0;
-    if (std::abs(scale - line.level->scale) < 1e-9) stored = int(i);
+    if (std::abs(scale - level.scale) < 1e-9) stored = int(i);
   }
-  const LevelInfo& level = info.levels[std::size_t(stored)];
-  const double ratio =
-      line.level->scale / (level.scale > 0 ? level.scale : 1.0);  // > 1: a virtual level
+  const LevelInfo& to = info.levels[std::size_t(stored)];
+  const double ratio = level.scale / (to.scale > 0 ? to.scale : 1.0);  // > 1: a virtual level
   if (ratio != 1.0) {
-    for (auto& [x, y] : line.points) {
-      x = std::min(uint32_t(std::floor(x * ratio)), level.width - 1);
-      y = std::min(uint32_t(std::floor(y * ratio)), level.height - 1);
+    for (auto& [x, y] : points) {
+      x = std::min(uint32_t(std::floor(x * ratio)), to.width - 1);
+      y = std::min(uint32_t(std::floor(y * ratio)), to.height - 1);
     }
   }
+  return stored;
+}
+
+// The stored samples of `image` at `points` of stored level `level`.
+std::vector<double> read_samples(const OpenedImage& image, int level,
+                                 const std::vector<std::pair<uint32_t, uint32_t>>& points,
+                                 const ServeContext& context) {
   if (context.memory_only) throw NeedsWorker{};
   ImageLease lease = context.images.acquire(image.file, image.identity);
   CachingSource source(lease.source(), lease.identity(), context.tiles);
-  Response response = make_response(
-      200, format_iip_profile(sample_points(source, stored, line.points)), "application/json");
+  return sample_points(source, level, points);
+}
+
+// PFL: the stored samples along a line of one IIP resolution, as JSON.
+Response iip_profile(const IipRequest& iip, const OpenedImage& image, const ImageInfo& info,
+                     const IipOptions& options, const ServeContext& context) {
+  const std::vector<ProtocolLevel> levels = iip_levels(info, options);
+  IipProfileLine line = iip_profile_line(iip, levels);
+  const int stored = to_stored_level(info, *line.level, line.points);
+  Response response =
+      make_response(200, format_iip_profile(read_samples(image, stored, line.points, context)),
+                    "application/json");
+  set_last_modified(response, image);
+  return response;
+}
+
+// SPECTRA: one point's value (its first band, as a fraction of the sample
+// range) in each view of a sequence along its horizontal angles, which
+// multispectral sets use for wavelengths, at the request's vertical angle.
+// A single image is one view, of angle 0.
+Response iip_spectra(const IipRequest& iip, const OpenedImage& image, const ImageInfo& info,
+                     const IipOptions& options, const SequenceViews& sequence,
+                     const ServeContext& context) {
+  const std::vector<ProtocolLevel> levels = iip_levels(info, options);
+  std::vector<std::pair<uint32_t, uint32_t>> point = {iip_spectra_point(iip, levels, info)};
+  const int stored = to_stored_level(info, levels[std::size_t(iip.resolution)], point);
+  const double full = info.sample_type == SampleType::F32 ? 1.0
+                      : info.bits_per_sample >= 32
+                          ? 4294967295.0
+                          : std::ldexp(1.0, std::max(1, info.bits_per_sample)) - 1;
+  // In single precision, as iipsrv computes it: the sixth decimal it prints
+  // then agrees (131 / 255 is 0.513726 in float, 0.513725 in double).
+  const auto reflectance = [&](const OpenedImage& view) {
+    return double(float(read_samples(view, stored, point, context).front()) / float(full));
+  };
+  std::vector<std::pair<int, double>> points;
+  if (sequence.empty()) {
+    points.emplace_back(0, reflectance(image));
+  } else {
+    const Config& config = context.config;
+    const std::string_view fif = root_relative(iip.fif, config);
+    for (const int h : sequence.horizontal) {
+      OpenedImage view;
+      try {
+        view =
+            open_identifier(context, sequence_view_id(fif, config.filename_pattern, h, iip.view_y));
+      } catch (const Error& e) {
+        if (e.status() == 404) continue;  // no view at this angle and height
+        throw;
+      }
+      points.emplace_back(h, reflectance(view));
+    }
+  }
+  Response response = make_response(200, format_iip_spectra(points), "application/xml");
   set_last_modified(response, image);
   return response;
 }
@@ -80,7 +136,7 @@ Response iip_profile(const IipRequest& iip, const OpenedImage& image, const Imag
 // FIF's image: the file it names, or else the view SDS picks (0, 90 by
 // default) of the image sequence it names, whose views then go into the OBJ
 // replies.
-OpenedImage open_iip_image(const IipRequest& iip, IipOptions& options,
+OpenedImage open_iip_image(const IipRequest& iip, IipOptions& options, SequenceViews& sequence,
                            const ServeContext& context) {
   const Config& config = context.config;
   const std::string_view fif = root_relative(iip.fif, config);
@@ -99,17 +155,18 @@ OpenedImage open_iip_image(const IipRequest& iip, IipOptions& options,
                           iip.view_x, iip.view_y));
   }
   const bool asks_views =
+      iip.action == IipRequest::Action::Spectra ||
       std::any_of(iip.objects.begin(), iip.objects.end(), [](const std::string& object) {
         return object == "horizontal-views" || object == "vertical-views";
       });
   if (asks_views) {
     if (context.memory_only) throw NeedsWorker{};  // a folder to read
-    const SequenceViews views = sequence_views(
-        view.file.parent_path(), std::filesystem::path(std::string(fif)).filename().string(),
-        config.filename_pattern);
-    if (!views.empty()) {
-      options.horizontal_views = views.horizontal;
-      options.vertical_views = views.vertical;
+    sequence = sequence_views(view.file.parent_path(),
+                              std::filesystem::path(std::string(fif)).filename().string(),
+                              config.filename_pattern);
+    if (!sequence.empty()) {
+      options.horizontal_views = sequence.horizontal;
+      options.vertical_views = sequence.vertical;
     }
   }
   return view;
@@ -170,7 +227,8 @@ Response handle_iip(const Request& request, const ServeContext& context) {
   IipOptions options = iip_options(config);
   OpenedImage image;
   ImageInfo no_image;
-  if (iip.has_fif) image = open_iip_image(iip, options, context);
+  SequenceViews sequence;  // none: a single image
+  if (iip.has_fif) image = open_iip_image(iip, options, sequence, context);
   const ImageInfo& info = image.info ? *image.info : no_image;
   RenderOverrides overrides;
   overrides.jpeg_quality = iip.quality;
@@ -208,6 +266,8 @@ Response handle_iip(const Request& request, const ServeContext& context) {
     }
     case IipRequest::Action::Profile:
       return iip_profile(iip, image, info, options, context);
+    case IipRequest::Action::Spectra:
+      return iip_spectra(iip, image, info, options, sequence, context);
     default:
       throw Error(500, "unhandled IIP action");
   }

@@ -176,6 +176,15 @@ class Differential : public ::testing::Test {
     fs::copy_file(tree_->root / "normals.tif", tree_->root / "seq_pyr_010_090.tif");
     fs::copy_file(tree_->root / "normals.tif", tree_->root / "seq_pyr_000_080.tif");
     fs::copy_file(tree_->root / "pattern.tif", tree_->root / "seq_pyr_010_080.tif");
+    // A multispectral set: grey views at "wavelengths" 0, 10 and 20 (the
+    // middle one the grey image inverted).
+    run_command({"vips", "invert", (tree_->dir / "grey.pgm").string(),
+                 (tree_->dir / "inverted.v").string()});
+    make_pyramid(tree_->dir / "inverted.v", tree_->root / "bands_pyr_010_090.tif", 256,
+                 {"--compression", "deflate"});
+    make_pyramid(tree_->dir / "grey.pgm", tree_->root / "bands_pyr_000_090.tif", 256,
+                 {"--compression", "deflate"});
+    fs::copy_file(tree_->root / "bands_pyr_000_090.tif", tree_->root / "bands_pyr_020_090.tif");
     const fs::path socket = tree_->dir / "iipsrv.sock";
     // -n: spawn-fcgi binds the socket, puts it on fd 0 and becomes iipsrv.
     iipsrv_ = std::make_unique<Child>(
@@ -561,6 +570,45 @@ TEST_F(Differential, ImageSequencesAgree) {
   EXPECT_EQ(tessera("FIF=seq&JTL=2,5").body, tessera("FIF=pattern.tif&JTL=2,5").body);
   expect_same_refusal("FIF=seq&SDS=20,90&JTL=2,5");
   expect_same_refusal("FIF=nothing&JTL=2,5");
+}
+
+// SPECTRA: a point's value in each view of a multispectral set, the same
+// XML byte for byte, at several points, tiles and resolutions; and of a
+// single 16-bit image.
+TEST_F(Differential, SpectraAgree) {
+  for (const std::string query :
+       {"FIF=bands&SPECTRA=2,0,10,20", "FIF=bands&SPECTRA=2,5,100,200", "FIF=bands&SPECTRA=1,3,0,0",
+        "FIF=bands&SDS=0,90&SPECTRA=2,6,3,4"}) {
+    SCOPED_TRACE(query);
+    const HttpResult a = iipsrv(query), b = tessera(query);
+    EXPECT_EQ(a.status, 200);
+    EXPECT_EQ(b.status, 200) << b.body;
+    EXPECT_EQ(b.header("content-type"), "application/xml");
+    EXPECT_EQ(b.body, a.body);
+  }
+  // Three wavelengths, the middle one inverted.
+  const std::string body = tessera("FIF=bands&SPECTRA=2,0,10,20").body;
+  EXPECT_NE(body.find("<wavelength>0</wavelength>"), std::string::npos) << body;
+  EXPECT_NE(body.find("<wavelength>20</wavelength>"), std::string::npos) << body;
+  EXPECT_EQ(tessera("FIF=bands&SPECTRA=2,0,300,0").status, 400);
+  // Where iipsrv 1.1 reads the wrong pixel, Tessera is held to the source:
+  // - in a tile at the right edge (narrower than 256), iipsrv counts rows of
+  //   256 pixels: tile 11 is (768, 512) and 232 wide;
+  const std::string edge = tessera("FIF=bands&SPECTRA=2,11,200,150").body;
+  const uint8_t grey = grey_.row(512 + 150)[768 + 200];
+  EXPECT_NE(edge.find(fmt::format("<reflectance>{:.6f}</reflectance>", grey / 255.0f)),
+            std::string::npos)
+      << edge;
+  EXPECT_NE(edge.find(fmt::format("<reflectance>{:.6f}</reflectance>", (255 - grey) / 255.0f)),
+            std::string::npos)
+      << edge;
+  // - of an RGB image iipsrv counts one sample per pixel; Tessera gives the
+  //   first band's (16 bits: the pattern times 257).
+  const std::string rgb = tessera("FIF=u16.tif&SPECTRA=2,1,7,9").body;
+  const uint8_t red = pattern().row(9)[(256 + 7) * 3];
+  EXPECT_NE(rgb.find(fmt::format("<reflectance>{:.6f}</reflectance>", red / 255.0f)),
+            std::string::npos)
+      << rgb;
 }
 
 // Values out of IIP's ranges that iipsrv reads anyway give the same

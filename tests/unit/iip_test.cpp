@@ -385,23 +385,47 @@ TEST(IipParse, MalformedProcessingValuesAnswer400) {
 }
 
 TEST(IipParse, ProcessingNotDoneIsRecordedForA501) {
-  for (const char* name : {"CNV", "SPECTRA"}) {
-    const IipRequest r = parse_iip(std::string("FIF=a&") + name + "=2&JTL=0,0");
-    EXPECT_EQ(r.unimplemented, std::vector<std::string>{name}) << name;
-    EXPECT_TRUE(r.errors.empty()) << name;
-    EXPECT_EQ(status_of([&] { require_implemented(r); }), 501) << name;
-  }
-  IipRequest r = parse_iip("FIF=a&cnt=eq&GAM=log&INV&CNV=sobel&JTL=0,0");
+  IipRequest r = parse_iip("FIF=a&CNV=2&JTL=0,0");
+  EXPECT_EQ(r.unimplemented, std::vector<std::string>{"CNV"});
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(status_of([&] { require_implemented(r); }), 501);
+  r = parse_iip("FIF=a&cnt=eq&GAM=log&INV&CNV=sobel&JTL=0,0");
   EXPECT_EQ(r.unimplemented, (std::vector<std::string>{"CNT=eq", "GAM=log", "CNV"}));
   EXPECT_EQ(reason_of([&] { require_implemented(r); }),
             "IIP image processing (CNT=eq, GAM=log, CNV) is not implemented");
   // OBJ replies are not changed by them.
   r = parse_iip("FIF=a&CNV=2&OBJ=Max-size");
   EXPECT_EQ(status_of([&] { require_implemented(r); }), 200);
-  // A spectrum is itself the request.
-  r = parse_iip("FIF=a&SPECTRA=0:0,0");
-  EXPECT_TRUE(r.errors.empty());
-  EXPECT_EQ(status_of([&] { require_implemented(r); }), 501);
+}
+
+TEST(IipParse, SpectraPoints) {
+  IipRequest r = parse_iip("FIF=a&SPECTRA=2,5,10,3");
+  EXPECT_EQ(r.action, Action::Spectra);
+  EXPECT_EQ(status_of([&] { require_implemented(r); }), 200);
+  ImageInfo info;
+  info.width = 100, info.height = 80;
+  info.levels = {LevelInfo{100, 80, 32, 32, 1.0}};
+  const std::vector<ProtocolLevel> levels = {{25, 20, 4}, {50, 40, 2}, {100, 80, 1}};
+  // Tile 5 of 4 x 3 is the second column of the second row.
+  EXPECT_EQ(iip_spectra_point(r, levels, info), (std::pair<uint32_t, uint32_t>{42, 35}));
+  // The last tile of a row is narrower: 100 - 96 = 4 pixels.
+  r = parse_iip("FIF=a&SPECTRA=2,3,3,0");
+  EXPECT_EQ(iip_spectra_point(r, levels, info), (std::pair<uint32_t, uint32_t>{99, 0}));
+  r = parse_iip("FIF=a&SPECTRA=2,3,4,0");
+  EXPECT_EQ(reason_of([&] { iip_spectra_point(r, levels, info); }),
+            "SPECTRA point 4,0 lies outside tile 3, which is 4x32");
+  r = parse_iip("FIF=a&SPECTRA=2,12,0,0");
+  EXPECT_EQ(status_of([&] { iip_spectra_point(r, levels, info); }), 404);
+  for (const char* bad :
+       {"SPECTRA=1,2,3", "SPECTRA=a,0,0,0", "SPECTRA=0:0,0", "SPECTRA=0,0,-1,0"}) {
+    EXPECT_EQ(status_of([&] { parse_iip(std::string("FIF=a&") + bad); }), 400) << bad;
+  }
+  EXPECT_EQ(format_iip_spectra({{0, 0.0392157}, {10, 1}}),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<spectra>\n"
+            "\t<point>\n\t\t<wavelength>0</wavelength>\n\t\t<reflectance>0.039216</reflectance>\n"
+            "\t</point>\n"
+            "\t<point>\n\t\t<wavelength>10</wavelength>\n\t\t<reflectance>1.000000</reflectance>\n"
+            "\t</point>\n</spectra>");
 }
 
 TEST(IipParse, ProfileLines) {
