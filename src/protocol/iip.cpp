@@ -520,7 +520,7 @@ namespace {
 
 const char* kOptionalCommands =
     "IIP-opt-comm:CVT QLT JTL JTLS PTL WTL TIL WID HEI RGN ROT SDS LYR CNT GAM INV CMP CTW "
-    "MINMAX COL SHD PFL";
+    "MINMAX COL SHD PFL SPECTRA";
 const char* kOptionalObjects =
     "IIP-opt-obj:Horizontal-views Vertical-views Tile-size Bits-per-channel "
     "Min-Max-sample-values Resolutions";

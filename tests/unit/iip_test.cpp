@@ -750,7 +750,7 @@ TEST(IipObj, BasicInfoAndTheProtocolLine) {
   EXPECT_EQ(describe_iip_obj({"iip,1.0"}, info).body, "IIP:1.0\r\n");
   EXPECT_EQ(describe_iip_obj({"iip-opt-comm"}, info).body,
             "IIP-opt-comm:CVT QLT JTL JTLS PTL WTL TIL WID HEI RGN ROT SDS LYR CNT GAM INV CMP CTW "
-            "MINMAX COL SHD PFL\r\n");
+            "MINMAX COL SHD PFL SPECTRA\r\n");
 }
 
 TEST(IipObj, SizesFollowRotationAndVirtualLevels) {
