@@ -95,6 +95,7 @@ Child::Child(const std::vector<std::string>& argv, const std::vector<std::string
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    ::setpgid(0, 0);
     ::dup2(null, STDIN_FILENO);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(out, STDERR_FILENO);
@@ -102,12 +103,15 @@ Child::Child(const std::vector<std::string>& argv, const std::vector<std::string
     ::execv(args[0], args.data());
     _exit(127);
   }
+  ::setpgid(pid_, pid_);  // as the child does: whichever runs first
+  group_ = pid_;
   ::close(out);
   ::close(null);
 }
 
 Child::~Child() {
   if (pid_ > 0) stop(SIGKILL);
+  if (group_ > 0) ::kill(-group_, SIGKILL);
 }
 
 int Child::wait(std::chrono::milliseconds timeout) {

@@ -41,9 +41,11 @@ bool can_connect(const std::filesystem::path& unix_socket);
 class Child {
  public:
   // argv[0] is a path (no PATH search); env entries (NAME=value) are added
-  // to this process's environment.
+  // to this process's environment. It runs in a process group of its own.
   Child(const std::vector<std::string>& argv, const std::vector<std::string>& env,
         const std::filesystem::path& output);
+  // Kills it, and whatever of its group is left: a server's helpers (nginx's
+  // workers, mod_fcgid's process manager) must not outlive the test.
   ~Child();
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -60,6 +62,7 @@ class Child {
 
  private:
   pid_t pid_ = -1;
+  pid_t group_ = -1;
   std::filesystem::path output_;
 };
 
