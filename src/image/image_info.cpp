@@ -18,4 +18,11 @@ double level_scale(uint32_t full_width, uint32_t full_height, uint32_t width, ui
   return exact;
 }
 
+double full_scale(const ImageInfo& info) noexcept {
+  if (info.sample_type == SampleType::F32) return 1.0;
+  if (info.bits_per_sample <= 8) return 255.0;
+  if (info.bits_per_sample >= 32) return 4294967295.0;
+  return std::ldexp(1.0, info.bits_per_sample) - 1;
+}
+
 }  // namespace tessera

@@ -53,4 +53,9 @@ constexpr std::size_t kMaxIccBytes = std::size_t(16) << 20;
 // power of two when the level's size is full/2^k rounded either way.
 double level_scale(uint32_t full_width, uint32_t full_height, uint32_t width, uint32_t height);
 
+// The value of a full sample of the image: 2^bits - 1 for integers (12 bits
+// in a 16-bit container reach 4095; 8 bits or fewer, which readers widen to
+// 8, 255), 1 for floats.
+double full_scale(const ImageInfo& info) noexcept;
+
 }  // namespace tessera

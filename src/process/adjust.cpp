@@ -94,28 +94,6 @@ std::string Adjustments::key() const {
   return out;
 }
 
-const char* colour_map_name(ColourMap map) noexcept {
-  switch (map) {
-    case ColourMap::None:
-      return "";
-    case ColourMap::Grey:
-      return "GREY";
-    case ColourMap::Jet:
-      return "JET";
-    case ColourMap::Hot:
-      return "HOT";
-    case ColourMap::Cold:
-      return "COLD";
-    case ColourMap::Red:
-      return "RED";
-    case ColourMap::Green:
-      return "GREEN";
-    case ColourMap::Blue:
-      return "BLUE";
-  }
-  return "";
-}
-
 ColourMap parse_colour_map(std::string_view name) noexcept {
   static constexpr std::array<std::pair<std::string_view, ColourMap>, 8> kNames = {{
       {"GREY", ColourMap::Grey},

@@ -63,9 +63,8 @@ struct Adjustments {
   bool operator==(const Adjustments&) const = default;
 };
 
-// The name IIP's CMP takes for a map ("JET"), and back (nullopt-like None
-// for a name that is not a map; GREY and GRAY are the same map).
-const char* colour_map_name(ColourMap map) noexcept;
+// The colour map IIP's CMP names ("JET", case aside; GREY and GRAY are the
+// same map); None for a name that is not a map.
 ColourMap parse_colour_map(std::string_view name) noexcept;
 
 // `pixels` (any sample type) adjusted: 8 bits, one band (grey, a one-row

@@ -525,13 +525,6 @@ const char* kOptionalObjects =
     "IIP-opt-obj:Horizontal-views Vertical-views Tile-size Bits-per-channel "
     "Min-Max-sample-values Resolutions";
 
-double default_max(const ImageInfo& info) {
-  if (info.sample_type == SampleType::F32) return 1.0;
-  if (info.bits_per_sample <= 8) return 255.0;
-  if (info.bits_per_sample >= 32) return 4294967295.0;
-  return std::ldexp(1.0, info.bits_per_sample) - 1;
-}
-
 // iipsrv keeps these as float and prints them with "%.9g".
 std::string format_sample(double v) {
   char buffer[32];
@@ -544,7 +537,7 @@ std::string min_max_line(const ImageInfo& info, const IipOptions& options) {
   for (int band = 0; band < info.bands; ++band) {
     const size_t b = size_t(band);
     const double lo = b < options.sample_min.size() ? options.sample_min[b] : 0.0;
-    const double hi = b < options.sample_max.size() ? options.sample_max[b] : default_max(info);
+    const double hi = b < options.sample_max.size() ? options.sample_max[b] : full_scale(info);
     line += format_sample(lo);
     line += format_sample(hi);
   }

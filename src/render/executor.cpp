@@ -150,14 +150,12 @@ Raster to_displayable(Raster pixels, const ImageInfo& info) {
   return pixels;
 }
 
-// Each band's range before MINMAX: 0..2^bits-1 for integer samples (12 bits
-// in a 16-bit container reach 4095), 0..1 for floats.
+// Each band's range before MINMAX: the image's full scale (full_scale), or
+// the sample type's when the pixels are no longer as stored.
 std::vector<BandRange> band_ranges(const ImageInfo& info, const Raster& pixels) {
-  BandRange range = default_range(pixels.sample_type());
-  if (pixels.sample_type() != SampleType::F32 && info.bits_per_sample > 0 &&
-      info.bits_per_sample < 32 && pixels.sample_type() == info.sample_type) {
-    range.max = std::ldexp(1.0, info.bits_per_sample) - 1;
-  }
+  const BandRange range = pixels.sample_type() == info.sample_type
+                              ? BandRange{0, full_scale(info)}
+                              : default_range(pixels.sample_type());
   return std::vector<BandRange>(std::size_t(pixels.bands()), range);
 }
 

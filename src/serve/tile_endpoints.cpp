@@ -101,10 +101,7 @@ Response iip_spectra(const IipRequest& iip, const OpenedImage& image, const Imag
   const std::vector<ProtocolLevel> levels = iip_levels(info, options);
   std::vector<std::pair<uint32_t, uint32_t>> point = {iip_spectra_point(iip, levels, info)};
   const int stored = to_stored_level(info, levels[std::size_t(iip.resolution)], point);
-  const double full = info.sample_type == SampleType::F32 ? 1.0
-                      : info.bits_per_sample >= 32
-                          ? 4294967295.0
-                          : std::ldexp(1.0, std::max(1, info.bits_per_sample)) - 1;
+  const double full = full_scale(info);
   // In single precision, as iipsrv computes it: the sixth decimal it prints
   // then agrees (131 / 255 is 0.513726 in float, 0.513725 in double).
   const auto reflectance = [&](const OpenedImage& view) {
