@@ -60,8 +60,8 @@ bench: setup
 	@echo "== Tessera and iipsrv under load =="
 	@python3 bench/http_bench.py --build $(BUILD) --cache $(BENCH_CACHE) $(BENCH_ARGS)
 
-demo: setup
-	@scripts/demo-image.sh $(IMAGES)
+demo: setup build
+	@scripts/demo-image.sh $(IMAGES) $(BUILD)/tessera
 
 serve: setup build demo
 	@$(BUILD)/tessera serve $(IMAGES) --host $(HOST) --port $(PORT)

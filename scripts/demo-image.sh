@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Makes a demo pyramidal TIFF in the given folder (default images/) unless it
 # already holds an image: an 8192x6144 relief map drawn from Perlin noise with
-# a graticule, made with the vips CLI and saved as a tiled JPEG pyramid.
+# a graticule, made with the vips CLI, turned into a tiled JPEG pyramid by
+# `tessera convert` (the binary is the second argument, default build/tessera).
 set -euo pipefail
 
 dir="${1:-images}"
+tessera="${2:-build/tessera}"
 mkdir -p "$dir"
 if find "$dir" -maxdepth 3 -type f \( -iname '*.tif' -o -iname '*.tiff' -o -iname '*.ptif' \
      -o -iname '*.jp2' \) | grep -q .; then
@@ -55,6 +57,4 @@ for ((y = 512; y < height; y += 512)); do
   vips draw_rect "$work/map.v" "40 40 40" 0 $((y - w / 2)) $width $w --fill
 done
 
-vips tiffsave "$work/map.v" "$dir/demo.tif" --tile --pyramid --compression jpeg --Q 85 \
-  --tile-width 256 --tile-height 256
-echo "demo: $dir/demo.tif"
+"$tessera" convert "$work/map.v" "$dir/demo.tif" --quality 85

@@ -13,12 +13,14 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "serve/config.hpp"
 #include "serve/fcgi_front.hpp"
 #include "serve/http_front.hpp"
 #include "serve/log.hpp"
 #include "serve/service.hpp"
+#include "tools/convert_command.hpp"
 #include "tools/info_command.hpp"
 
 namespace {
@@ -79,6 +81,33 @@ void add_serve_options(CLI::App& serve, Config& config) {
         },
         description);
   }
+}
+
+void add_convert_options(CLI::App& convert, tessera::ConvertOptions& options) {
+  convert.add_option("IN", options.input, "Image to convert (TIFF, JPEG, PNG, JPEG 2000, WebP...)")
+      ->required();
+  convert.add_option("OUT", options.output, "Pyramidal TIFF to write (replaced if it exists)")
+      ->required();
+  convert.add_option("--tile", options.tile_size, "Tile width and height, a multiple of 16")
+      ->capture_default_str()
+      ->check(CLI::Range(16, 4096))
+      ->check(CLI::Validator(
+          [](const std::string& value) {
+            return std::stoi(value) % 16 == 0 ? std::string() : "must be a multiple of 16";
+          },
+          "MULTIPLE OF 16"));
+  std::vector<std::string> compressions;
+  for (const char* const* c = tessera::convert_compressions(); *c != nullptr; ++c) {
+    compressions.emplace_back(*c);
+  }
+  convert
+      .add_option("--compression", options.compression,
+                  "Tile compression; auto: JPEG for 8-bit grey or RGB, else deflate (lossless)")
+      ->capture_default_str()
+      ->check(CLI::IsMember(compressions));
+  convert.add_option("--quality", options.quality, "JPEG or WebP quality")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
 }
 
 void run_fcgi(const Config& config, const tessera::Service& service, bool announce_on_stdout) {
@@ -222,6 +251,10 @@ int main(int argc, char** argv) {
   std::string info_path;
   CLI::App* info = app.add_subcommand("info", "Print an image's pyramid levels, tiles and bands");
   info->add_option("FILE", info_path, "Image file")->required()->check(CLI::ExistingFile);
+  tessera::ConvertOptions convert_options;
+  CLI::App* convert = app.add_subcommand(
+      "convert", "Make a tiled pyramidal TIFF to serve from any image libvips reads");
+  add_convert_options(*convert, convert_options);
 
   try {
     app.parse(argc, argv);
@@ -237,6 +270,7 @@ int main(int argc, char** argv) {
   try {
     if (serve->parsed()) return run_serve(config);
     if (info->parsed()) return tessera::run_info_command(info_path, std::cout);
+    if (convert->parsed()) return tessera::run_convert_command(convert_options, std::cout);
   } catch (const std::exception& e) {
     fmt::print(stderr, "tessera: {}\n", e.what());
     return 1;

@@ -19,6 +19,11 @@ TEST(Cli, HelpExplainsTheCommands) {
   EXPECT_EQ(run_tessera({"--help"}, out), 0);
   EXPECT_NE(out.find("serve"), std::string::npos) << out;
   EXPECT_NE(out.find("info"), std::string::npos) << out;
+  EXPECT_NE(out.find("convert"), std::string::npos) << out;
+  EXPECT_EQ(run_tessera({"convert", "--help"}, out), 0);
+  for (const char* flag : {"--tile", "--compression", "--quality"}) {
+    EXPECT_NE(out.find(flag), std::string::npos) << flag << "\n" << out;
+  }
   EXPECT_EQ(run_tessera({"serve", "--help"}, out), 0);
   for (const char* flag : {"--host", "--port", "--threads", "--jpeg-quality", "--cors"}) {
     EXPECT_NE(out.find(flag), std::string::npos) << flag << "\n" << out;
