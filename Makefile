@@ -3,6 +3,8 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_RUNS  ?= 100000
 IMAGES     ?= images
 PORT       ?= 8080
 HOST       ?= 127.0.0.1
@@ -16,7 +18,7 @@ CMAKE_COMMON = -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all setup build asan test unit e2e serve demo format clean bench install
+.PHONY: all setup build asan fuzz-build fuzz test unit e2e serve demo format clean bench install
 
 all: build
 
@@ -32,6 +34,17 @@ build:
 install: build
 	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
+# The libFuzzer targets of fuzz/: clang, the core under ASan + UBSan.
+fuzz-build:
+	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DTESSERA_FUZZ=ON > /dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+# Each target for FUZZ_RUNS inputs from a fixed seed (scripts/fuzz.sh); what
+# fails is kept in $(FUZZ_BUILD)/fuzz-crashes.
+fuzz: setup fuzz-build
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_RUNS)
+
 # The core and its unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:
 	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug \
@@ -39,11 +52,13 @@ asan:
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 test: setup
-	@$(MAKE) --no-print-directory build asan
+	@$(MAKE) --no-print-directory build asan fuzz-build
 	@echo "== unit and end-to-end tests (Release) =="
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@echo "== unit tests under ASan + UBSan =="
 	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+	@echo "== fuzzing: $(FUZZ_RUNS) inputs per target (libFuzzer, ASan + UBSan) =="
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_RUNS)
 
 # Micro-benchmarks, then Tessera against iipsrv under load (bench/http_bench.py);
 # writes docs/benchmarks.md. BENCH_ARGS passes options, e.g.
@@ -70,4 +85,4 @@ format:
 	@find src tests bench fuzz -name '*.[ch]pp' -print0 | xargs -0 -r clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

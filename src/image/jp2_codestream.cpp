@@ -89,7 +89,9 @@ MainHeader read_main_header(const ByteReader& file, uint64_t soc) {
       const uint8_t* b = body.data();
       const std::size_t n = body.size();
       if (code == kSiz) {
-        if (n < 36) return h;
+        // One SIZ only: a second would leave the components' subsampling
+        // and coding styles of different lengths.
+        if (siz || n < 36) return h;
         h.high_throughput = h.high_throughput || (be16(b) & 0x4000) != 0;
         h.width = be32(b + 2), h.height = be32(b + 6), h.x0 = be32(b + 10), h.y0 = be32(b + 14);
         h.tile_w = be32(b + 18), h.tile_h = be32(b + 22);

@@ -554,6 +554,32 @@ TEST_F(Jp2SourceTest, SparseCodestreamsHoldOnlyWhatTheAreaNeeds) {
   EXPECT_LT(one_layer.size(), all.size());
 }
 
+// A second SIZ segment (found by fuzz/image_fuzz: its components' coding
+// styles then ran short of their subsampling) makes the header malformed,
+// and the file a clear error.
+TEST_F(Jp2SourceTest, SecondSizSegmentIsMalformed) {
+  write_pnm(file("siz.ppm"), make_pattern(64, 48, 3));
+  compress(file("siz.ppm"), file("siz.j2k"), {"-n", "2"});
+  const std::string bytes = read_bytes(file("siz.j2k"));
+  ASSERT_EQ(uint8_t(bytes[2]), 0xff);
+  ASSERT_EQ(uint8_t(bytes[3]), 0x51);  // SIZ right after SOC
+  const std::size_t siz_size = 2 + (uint8_t(bytes[4]) << 8 | uint8_t(bytes[5]));
+  // The same SIZ again, declaring one component instead of three.
+  std::string second = bytes.substr(2, siz_size);
+  second[4 + 34] = 0;
+  second[4 + 35] = 1;
+  const std::string doubled = bytes.substr(0, 2 + siz_size) + second + bytes.substr(2 + siz_size);
+  const std::vector<uint8_t> data(doubled.begin(), doubled.end());
+  EXPECT_TRUE(
+      read_main_header(MemoryReader(std::vector<uint8_t>(bytes.begin(), bytes.end())), 0).complete);
+  EXPECT_FALSE(read_main_header(MemoryReader(data), 0).complete);
+  {
+    std::ofstream out(file("doubled.j2k"), std::ios::binary);
+    out.write(doubled.data(), std::streamsize(doubled.size()));
+  }
+  EXPECT_THROW(Jp2Source source(file("doubled.j2k")), Error);
+}
+
 // 4:2:0 YCbCr from a raw file: the chroma planes are a quarter the size and
 // the colour space is inferred from the subsampling.
 TEST_F(Jp2SourceTest, SubsampledYccConvertsToRgb) {
