@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <tiffio.h>
+#include <tiffio.h>  // the compression tags
 
 #include <algorithm>
 #include <cstdint>
@@ -17,6 +17,7 @@
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/test_images.hpp"
+#include "support/tiff_directories.hpp"
 
 namespace tessera::testing {
 namespace {
@@ -27,32 +28,6 @@ int line_count(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';
   return n;
-}
-
-// What libtiff sees in each directory (pyramid level) of a file.
-struct Directory {
-  uint32_t width = 0, height = 0, tile_width = 0, tile_height = 0;
-  uint16_t compression = 0, predictor = 0, bits = 0, bands = 0;
-};
-
-std::vector<Directory> directories(const fs::path& file) {
-  std::vector<Directory> out;
-  TIFF* tif = TIFFOpen(file.c_str(), "r");
-  if (tif == nullptr) return out;
-  do {
-    Directory d;
-    TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &d.width);
-    TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &d.height);
-    TIFFGetField(tif, TIFFTAG_TILEWIDTH, &d.tile_width);
-    TIFFGetField(tif, TIFFTAG_TILELENGTH, &d.tile_height);
-    TIFFGetField(tif, TIFFTAG_COMPRESSION, &d.compression);
-    TIFFGetFieldDefaulted(tif, TIFFTAG_PREDICTOR, &d.predictor);
-    TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &d.bits);
-    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &d.bands);
-    out.push_back(d);
-  } while (TIFFReadDirectory(tif));
-  TIFFClose(tif);
-  return out;
 }
 
 // The names in a folder, so that a test sees a temporary file left behind.
@@ -123,10 +98,10 @@ TEST_F(Convert, MakesAJpegPyramidTesseraServes) {
 
   // Levels halve (rounding down, as vips does) until one tile holds the
   // image; every level is tiled 256.
-  const auto dirs = directories(dir_ / "scan.tif");
+  const auto dirs = tiff_directories(dir_ / "scan.tif");
   ASSERT_GE(dirs.size(), 4u);
   uint32_t w = 1500, h = 1100;
-  for (const Directory& d : dirs) {
+  for (const TiffDirectory& d : dirs) {
     EXPECT_EQ(d.width, w);
     EXPECT_EQ(d.height, h);
     EXPECT_EQ(d.tile_width, 256u);
@@ -167,7 +142,7 @@ TEST_F(Convert, SixteenBitIsKeptLosslessly) {
   const auto values = write_grey16(dir_ / "depth.pgm", 700, 500);
   const std::string out = convert({(dir_ / "depth.pgm").string(), (dir_ / "depth.tif").string()});
   EXPECT_NE(out.find("deflate"), std::string::npos) << out;
-  const auto dirs = directories(dir_ / "depth.tif");
+  const auto dirs = tiff_directories(dir_ / "depth.tif");
   ASSERT_FALSE(dirs.empty());
   EXPECT_EQ(dirs[0].compression, COMPRESSION_ADOBE_DEFLATE);
   EXPECT_EQ(dirs[0].predictor, PREDICTOR_HORIZONTAL);
@@ -203,7 +178,7 @@ TEST_F(Convert, EachCompressionAndTileSize) {
     SCOPED_TRACE(c.name);
     const fs::path output = dir_ / (c.name + ".tif");
     convert({(dir_ / "p.ppm").string(), output.string(), "--compression", c.name, "--tile", "512"});
-    const auto dirs = directories(output);
+    const auto dirs = tiff_directories(output);
     ASSERT_EQ(dirs.size(), 2u);  // 600x400, then 300x200 in one tile
     EXPECT_EQ(dirs[0].compression, c.tag);
     EXPECT_EQ(dirs[0].tile_width, 512u);
@@ -233,7 +208,7 @@ TEST_F(Convert, AlphaGoesLosslessAndJpegIsRefused) {
   EXPECT_NE(why.find("JPEG tiles hold 8-bit grey or RGB only"), std::string::npos) << why;
 
   convert({(dir_ / "a.pam").string(), (dir_ / "a.tif").string()});
-  const auto dirs = directories(dir_ / "a.tif");
+  const auto dirs = tiff_directories(dir_ / "a.tif");
   ASSERT_FALSE(dirs.empty());
   EXPECT_EQ(dirs[0].compression, COMPRESSION_ADOBE_DEFLATE);
   EXPECT_EQ(dirs[0].bands, 4);
@@ -271,9 +246,9 @@ TEST_F(Convert, CmykBecomesRgb) {
   write_pnm(dir_ / "c.ppm", source);
   run_command(
       {"vips", "colourspace", (dir_ / "c.ppm").string(), (dir_ / "cmyk.tif").string(), "cmyk"});
-  ASSERT_EQ(directories(dir_ / "cmyk.tif").at(0).bands, 4);
+  ASSERT_EQ(tiff_directories(dir_ / "cmyk.tif").at(0).bands, 4);
   convert({(dir_ / "cmyk.tif").string(), (dir_ / "rgb.tif").string(), "--compression", "deflate"});
-  const auto dirs = directories(dir_ / "rgb.tif");
+  const auto dirs = tiff_directories(dir_ / "rgb.tif");
   ASSERT_FALSE(dirs.empty());
   EXPECT_EQ(dirs[0].bands, 3);
   // The colours libvips' own colour management makes of the CMYK (through

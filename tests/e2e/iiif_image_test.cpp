@@ -3,38 +3,17 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <tiffio.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "e2e/fixture.hpp"
+#include "support/tiff_directories.hpp"
 
 namespace tessera::testing {
 namespace {
 
 using json = nlohmann::json;
-
-struct FileLevel {
-  uint32_t width, height, tile_width, tile_height;
-};
-
-// The pyramid as libtiff sees it, IFD by IFD: the reference for info.json.
-std::vector<FileLevel> read_levels(const std::filesystem::path& path) {
-  std::vector<FileLevel> levels;
-  TIFF* tif = TIFFOpen(path.c_str(), "r");
-  if (tif == nullptr) return levels;
-  do {
-    FileLevel l{};
-    TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &l.width);
-    TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &l.height);
-    TIFFGetField(tif, TIFFTAG_TILEWIDTH, &l.tile_width);
-    TIFFGetField(tif, TIFFTAG_TILELENGTH, &l.tile_height);
-    levels.push_back(l);
-  } while (TIFFReadDirectory(tif));
-  TIFFClose(tif);
-  return levels;
-}
 
 using IiifImage = ServedImages;
 
@@ -43,7 +22,7 @@ TEST_F(IiifImage, InfoJsonDescribesTheFile) {
   ASSERT_EQ(result.status, 200) << result.body;
   EXPECT_EQ(result.header("content-type"), "application/json");
   const json info = json::parse(result.body);
-  const auto levels = read_levels(tree().root / "pattern.tif");
+  const auto levels = tiff_directories(tree().root / "pattern.tif");
   ASSERT_GE(levels.size(), 3u);
 
   EXPECT_EQ(info["@context"], "http://iiif.io/api/image/3/context.json");
