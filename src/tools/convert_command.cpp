@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -203,6 +204,36 @@ class TemporaryOutput {
   fs::path path_;
 };
 
+// A large scan takes minutes: on a terminal, say how far the conversion is
+// (on stderr, overwriting one line). Called by libvips from its threads.
+struct Progress {
+  std::string name;
+  int shown = -1;
+};
+
+void show(Progress& state, int percent) {
+  if (percent == state.shown) return;
+  state.shown = percent;
+  fmt::print(stderr, "\r{}: {}%", state.name, percent);
+  std::fflush(stderr);
+}
+
+void on_eval(VipsImage*, VipsProgress* progress, void* data) {
+  show(*static_cast<Progress*>(data), progress->percent);
+}
+
+// The last "eval" may come before every row is written.
+void on_posteval(VipsImage*, VipsProgress*, void* data) {
+  show(*static_cast<Progress*>(data), 100);
+}
+
+void report_progress(const Image& image, Progress& state) {
+  if (!isatty(STDERR_FILENO)) return;
+  vips_image_set_progress(image.get(), TRUE);
+  g_signal_connect(image.get(), "eval", reinterpret_cast<GCallback>(on_eval), &state);
+  g_signal_connect(image.get(), "posteval", reinterpret_cast<GCallback>(on_posteval), &state);
+}
+
 void check_paths(const ConvertOptions& options) {
   std::error_code ec;
   if (!fs::exists(options.input, ec)) {
@@ -248,10 +279,14 @@ int run_convert_command(const ConvertOptions& options, std::ostream& out) {
   const fs::path output =
       options.output.parent_path().empty() ? fs::path(".") / options.output : options.output;
   TemporaryOutput temporary(output);
-  if (vips_tiffsave(image.get(), temporary.path().c_str(), "tile", TRUE, "tile_width",
-                    options.tile_size, "tile_height", options.tile_size, "pyramid", TRUE,
-                    "compression", compression.vips, "Q", options.quality, "predictor", predictor,
-                    "bigtiff", bigtiff ? TRUE : FALSE, nullptr) != 0) {
+  Progress progress{options.input.filename().string()};
+  report_progress(image, progress);
+  const int saved = vips_tiffsave(
+      image.get(), temporary.path().c_str(), "tile", TRUE, "tile_width", options.tile_size,
+      "tile_height", options.tile_size, "pyramid", TRUE, "compression", compression.vips, "Q",
+      options.quality, "predictor", predictor, "bigtiff", bigtiff ? TRUE : FALSE, nullptr);
+  if (progress.shown >= 0) fmt::print(stderr, "\n");
+  if (saved != 0) {
     throw std::runtime_error(
         fmt::format("cannot convert {}: {}", options.input.string(), vips_reason()));
   }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -260,6 +261,24 @@ TEST_F(Convert, CmykBecomesRgb) {
   // Round trip through CMYK: close to the source (the pattern's most
   // saturated colours lie outside the CMYK gamut).
   EXPECT_LT(mean_abs_diff(tile, source.crop(0, 0, 256, 200)), 20.0);
+}
+
+TEST_F(Convert, ShowsProgressOnATerminal) {
+  write_pnm(dir_ / "big.ppm", make_pattern(2000, 1500, 3));
+  // script(1) gives the command a terminal; without one (every other test
+  // here) the summary is the only line.
+  const std::string command = std::string("script -qec '") + TESSERA_BINARY + " convert " +
+                              (dir_ / "big.ppm").string() + " " + (dir_ / "big.tif").string() +
+                              "' /dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buf[4096];
+  while (const std::size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  ASSERT_EQ(pclose(pipe), 0) << out;
+  EXPECT_NE(out.find("%\rbig.ppm: "), std::string::npos) << out;  // more than one step
+  EXPECT_NE(out.find("\rbig.ppm: 100%"), std::string::npos) << out;
+  EXPECT_NE(out.find("big.tif: 2000x1500"), std::string::npos) << out;
 }
 
 TEST_F(Convert, BadInputSaysWhyInOneLine) {
