@@ -41,6 +41,10 @@ make_images() {
   opj_compress -i "$work/rgb.ppm" -o "$images/t.jp2" -n 3 -t 128,128 -r 20 > /dev/null
   mkdir -p "$images/sub"
   cp "$images/p.tif" "$images/sub/q.tif"
+  # An IIP image sequence (FILENAME_PATTERN's default _pyr_): FIF=seq.
+  cp "$images/p.tif" "$images/seq_pyr_000_090.tif"
+  cp "$images/d.tif" "$images/seq_pyr_010_090.tif"
+  cp "$images/p.tif" "$images/seq_pyr_000_080.tif"
 
   # Small versions (a few tiles of 64 px) as seeds of the image reader.
   vips crop "$work/rgb.v" "$work/small.v" 0 0 160 120
@@ -55,10 +59,10 @@ make_images() {
   vips tiffsave "$work/small.v" "$seeds/strip.tif" --compression packbits
   opj_compress -i "$work/small.ppm" -o "$seeds/plt.jp2" -n 3 -PLT -r 10 > /dev/null
   opj_compress -i "$work/small.ppm" -o "$seeds/tiled.j2k" -n 2 -t 64,64 -r 10 > /dev/null
-  touch "$images/.made-v1"
+  touch "$images/.made-v2"
 }
 
-[[ -f "$images/.made-v1" ]] || make_images
+[[ -f "$images/.made-v2" ]] || make_images
 
 # libFuzzer adds what it finds to the first folder: a scratch one, so the
 # committed seeds stay as they are.
