@@ -263,6 +263,16 @@ TEST_F(Convert, CmykBecomesRgb) {
   EXPECT_LT(mean_abs_diff(tile, source.crop(0, 0, 256, 200)), 20.0);
 }
 
+TEST_F(Convert, KeepsTheIccProfile) {
+  write_pnm(dir_ / "p.ppm", make_pattern(300, 200, 3));
+  run_command({"vips", "icc_transform", (dir_ / "p.ppm").string(), (dir_ / "icc.tif").string(),
+               "srgb", "--input-profile", "srgb"});
+  const std::string profile = open_image(dir_ / "icc.tif")->info().icc;
+  ASSERT_GT(profile.size(), 128u);
+  convert({(dir_ / "icc.tif").string(), (dir_ / "out.tif").string()});
+  EXPECT_EQ(open_image(dir_ / "out.tif")->info().icc, profile);
+}
+
 TEST_F(Convert, ShowsProgressOnATerminal) {
   write_pnm(dir_ / "big.ppm", make_pattern(2000, 1500, 3));
   // script(1) gives the command a terminal; without one (every other test
