@@ -70,7 +70,10 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 # What fails is kept in $build/fuzz-crashes, to rerun: `TARGET FILE`.
 mkdir -p "$build/fuzz-crashes"
-common=(-seed=1 "-runs=$runs" -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=1024
+# A run is repeatable up to the files' dates (they change the answers to
+# If-Modified-Since, and so the path of the search); -max_total_time bounds
+# its length whatever path it takes.
+common=(-seed=1 "-runs=$runs" -max_total_time=150 -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=1024
         -print_funcs=0 "-artifact_prefix=$build/fuzz-crashes/")
 
 echo "fuzz: service_fuzz, $runs requests"
