@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets of fuzz/ (built in the folder given, by `make
-# fuzz`) for a fixed number of inputs from a fixed seed, so that a run is
-# repeatable: the service over a folder of real images with the request
+# fuzz`) for a fixed number of inputs from a fixed seed (below: how far
+# that repeats a run): the service over a folder of real images with the request
 # seeds of fuzz/corpus/service, and the image reader over small images of
 # each kind Tessera reads (and fuzz/corpus/image: inputs that once failed).
 # The images are made once, with the vips CLI and opj_compress.

@@ -13,7 +13,6 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
-#include <vector>
 
 #include "serve/config.hpp"
 #include "serve/fcgi_front.hpp"
@@ -96,15 +95,11 @@ void add_convert_options(CLI::App& convert, tessera::ConvertOptions& options) {
             return std::stoi(value) % 16 == 0 ? std::string() : "must be a multiple of 16";
           },
           "MULTIPLE OF 16"));
-  std::vector<std::string> compressions;
-  for (const char* const* c = tessera::convert_compressions(); *c != nullptr; ++c) {
-    compressions.emplace_back(*c);
-  }
   convert
       .add_option("--compression", options.compression,
                   "Tile compression; auto: JPEG for 8-bit grey or RGB, else deflate (lossless)")
       ->capture_default_str()
-      ->check(CLI::IsMember(compressions));
+      ->check(CLI::IsMember(tessera::convert_compressions()));
   convert.add_option("--quality", options.quality, "JPEG or WebP quality")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));

@@ -24,9 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kCompressions[] = {"auto", "jpeg", "deflate", "lzw",
-                                         "zstd", "webp", "none",    nullptr};
-
 // libvips keeps its error messages in a buffer, one per line; a client of
 // the command line gets them as one line.
 std::string vips_reason() {
@@ -129,39 +126,58 @@ Image prepare(const fs::path& input) {
   return image;
 }
 
+// The tile compressions, with what each can hold: one table for the flag's
+// names, the choice `auto` makes and the refusals.
 struct Compression {
+  const char* flag;
   VipsForeignTiffCompression vips;
   const char* name;
   bool lossy;
+  // Lossy codecs take 8-bit samples in some band counts only: bit n set for
+  // n bands, and how to say it. 0: any samples, any bands.
+  unsigned eight_bit_bands;
+  const char* holds;
 };
 
-Compression choose_compression(const std::string& asked, const Image& image) {
+constexpr Compression kCompressions[] = {
+    {"jpeg", VIPS_FOREIGN_TIFF_COMPRESSION_JPEG, "JPEG", true, 1u << 1 | 1u << 3,
+     "8-bit grey or RGB"},
+    {"webp", VIPS_FOREIGN_TIFF_COMPRESSION_WEBP, "WebP", true, 1u << 3 | 1u << 4,
+     "8-bit RGB or RGBA"},
+    {"deflate", VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE, "deflate", false, 0, nullptr},
+    {"lzw", VIPS_FOREIGN_TIFF_COMPRESSION_LZW, "LZW", false, 0, nullptr},
+    {"zstd", VIPS_FOREIGN_TIFF_COMPRESSION_ZSTD, "zstd", false, 0, nullptr},
+    {"none", VIPS_FOREIGN_TIFF_COMPRESSION_NONE, "uncompressed", false, 0, nullptr},
+};
+
+const Compression& compression_named(std::string_view flag) {
+  for (const Compression& c : kCompressions) {
+    if (flag == c.flag) return c;
+  }
+  throw std::runtime_error(fmt::format("unknown compression '{}'", flag));
+}
+
+bool can_hold(const Compression& c, VipsBandFormat format, int bands) {
+  return c.eight_bit_bands == 0 || (format == VIPS_FORMAT_UCHAR && bands > 0 && bands < 32 &&
+                                    (c.eight_bit_bands >> bands & 1));
+}
+
+// `auto`: JPEG where it can hold the image, else lossless deflate.
+const Compression& choose_compression(const std::string& asked, const Image& image) {
   const VipsBandFormat format = vips_image_get_format(image.get());
   const int bands = vips_image_get_bands(image.get());
-  const bool eight_bit = format == VIPS_FORMAT_UCHAR;
-  const std::string what = fmt::format("{} band(s) of {} samples", bands, sample_name(format));
-  if (asked == "jpeg" || (asked == "auto" && eight_bit && (bands == 1 || bands == 3))) {
-    if (!eight_bit || (bands != 1 && bands != 3)) {
-      throw std::runtime_error(fmt::format(
-          "JPEG tiles hold 8-bit grey or RGB only, and the image has {}: use --compression "
-          "deflate",
-          what));
-    }
-    return {VIPS_FOREIGN_TIFF_COMPRESSION_JPEG, "JPEG", true};
+  if (asked == "auto") {
+    const Compression& jpeg = compression_named("jpeg");
+    return can_hold(jpeg, format, bands) ? jpeg : compression_named("deflate");
   }
-  if (asked == "webp") {
-    if (!eight_bit || (bands != 3 && bands != 4)) {
-      throw std::runtime_error(fmt::format(
-          "WebP tiles hold 8-bit RGB or RGBA only, and the image has {}: use --compression "
-          "deflate",
-          what));
-    }
-    return {VIPS_FOREIGN_TIFF_COMPRESSION_WEBP, "WebP", true};
+  const Compression& chosen = compression_named(asked);
+  if (!can_hold(chosen, format, bands)) {
+    throw std::runtime_error(fmt::format(
+        "{} tiles hold {} only, and the image has {} band(s) of {} samples: use --compression "
+        "deflate",
+        chosen.name, chosen.holds, bands, sample_name(format)));
   }
-  if (asked == "lzw") return {VIPS_FOREIGN_TIFF_COMPRESSION_LZW, "LZW", false};
-  if (asked == "zstd") return {VIPS_FOREIGN_TIFF_COMPRESSION_ZSTD, "zstd", false};
-  if (asked == "none") return {VIPS_FOREIGN_TIFF_COMPRESSION_NONE, "uncompressed", false};
-  return {VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE, "deflate", false};  // deflate, or auto
+  return chosen;
 }
 
 // A file in the output's folder that becomes the output once whole; removed
@@ -258,13 +274,17 @@ void check_paths(const ConvertOptions& options) {
 
 }  // namespace
 
-const char* const* convert_compressions() { return kCompressions; }
+std::vector<std::string> convert_compressions() {
+  std::vector<std::string> flags{"auto"};
+  for (const Compression& c : kCompressions) flags.emplace_back(c.flag);
+  return flags;
+}
 
 int run_convert_command(const ConvertOptions& options, std::ostream& out) {
   check_paths(options);
   start_vips();
   const Image image = prepare(options.input);
-  const Compression compression = choose_compression(options.compression, image);
+  const Compression& compression = choose_compression(options.compression, image);
 
   // Classic TIFF ends at 4 GiB. Compressed sizes are not known ahead, so the
   // uncompressed size of all levels (4/3 of the first) decides.

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace tessera {
 
@@ -18,7 +19,7 @@ struct ConvertOptions {
 };
 
 // The compressions `--compression` takes, for the help text and checking.
-const char* const* convert_compressions();
+std::vector<std::string> convert_compressions();
 
 // Writes the pyramid next to the output (a temporary name, renamed when
 // whole and readable: a server never sees half a file), prints one summary

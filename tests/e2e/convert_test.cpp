@@ -141,6 +141,13 @@ TEST_F(Convert, MakesAJpegPyramidTesseraServes) {
 
 TEST_F(Convert, SixteenBitIsKeptLosslessly) {
   const auto values = write_grey16(dir_ / "depth.pgm", 700, 500);
+  const std::string why = refused(
+      {(dir_ / "depth.pgm").string(), (dir_ / "depth.tif").string(), "--compression", "webp"},
+      dir_ / "depth.tif");
+  EXPECT_NE(why.find("WebP tiles hold 8-bit RGB or RGBA only, and the image has 1 band(s) of "
+                     "16-bit samples"),
+            std::string::npos)
+      << why;
   const std::string out = convert({(dir_ / "depth.pgm").string(), (dir_ / "depth.tif").string()});
   EXPECT_NE(out.find("deflate"), std::string::npos) << out;
   const auto dirs = tiff_directories(dir_ / "depth.tif");
